@@ -1,0 +1,141 @@
+#!/usr/bin/env pwsh
+<#
+.SYNOPSIS
+    Builds, tests, demonstrates, benchmarks and packages Patchwire for PowerShell.
+.DESCRIPTION
+    Build   (default) compiles the solution and lays out the module in out/Patchwire, so that
+            Import-Module ./Patchwire.psd1 works from the repository root.
+    Test    builds, runs the xunit and Pester suites and ends with one line 'N passed, N failed'.
+    Demo    runs the whole flow offline on loopback in temporary folders.
+    Bench   runs the benchmarks; figures go to out/bench/*.json.
+    Package writes an installable module folder out/Patchwire (copy it into $env:PSModulePath).
+.EXAMPLE
+    dotnet tool restore && dotnet pwsh ./build.ps1 Test
+#>
+[CmdletBinding()]
+param(
+    [Parameter(Position = 0)]
+    [ValidateSet('Build', 'Test', 'Demo', 'Bench', 'Package')]
+    [string] $Task = 'Build',
+    [ValidateSet('Debug', 'Release')]
+    [string] $Configuration = 'Release',
+    # Only the xunit tests whose names match this filter (dotnet test --filter syntax); Pester is skipped when set.
+    [string] $Filter
+)
+
+$ErrorActionPreference = 'Stop'
+Set-StrictMode -Version Latest
+$root = $PSScriptRoot
+$out = Join-Path $root 'out'
+$moduleOut = Join-Path $out 'Patchwire'
+$env:DOTNET_CLI_TELEMETRY_OPTOUT = '1'
+$env:DOTNET_NOLOGO = '1'
+$env:DOTNET_SKIP_FIRST_TIME_EXPERIENCE = '1'
+
+function Invoke-Native {
+    param([string] $File, [string[]] $Arguments)
+    & $File @Arguments
+    if ($LASTEXITCODE -ne 0) { throw "$File $($Arguments -join ' ') failed with exit code $LASTEXITCODE" }
+}
+
+function Invoke-Build {
+    Invoke-Native dotnet @('build', (Join-Path $root 'Patchwire.sln'), '-c', $Configuration, '--nologo', '-v', 'q', '-clp:ErrorsOnly')
+    if (Test-Path $moduleOut) { Remove-Item $moduleOut -Recurse -Force }
+    New-Item -ItemType Directory -Path $moduleOut | Out-Null
+    $moduleBin = Join-Path $root "src/Patchwire.PowerShell/bin/$Configuration/netstandard2.0"
+    Copy-Item (Join-Path $moduleBin '*') $moduleOut -Recurse
+    $agentBin = Join-Path $root "src/Agent/bin/$Configuration/net10.0"
+    Copy-Item $agentBin (Join-Path $moduleOut 'agent') -Recurse
+    $demoAi = Join-Path $root 'demo'
+    if (Test-Path $demoAi) { Copy-Item $demoAi (Join-Path $moduleOut 'demo') -Recurse }
+    & (Join-Path $root 'build/New-MamlHelp.ps1') -AssemblyPath (Join-Path $moduleOut 'Patchwire.PowerShell.dll') -OutputPath (Join-Path $moduleOut 'en-US/Patchwire.PowerShell.dll-Help.xml')
+    Copy-Item (Join-Path $root 'src/Patchwire.PowerShell/Patchwire.psd1') $moduleOut
+    Write-Host "Built $Configuration; module in $moduleOut"
+}
+
+function Get-PesterModule {
+    $packages = Join-Path $root '.tools/packages'
+    $psd1 = Join-Path $packages 'pester/5.7.1/tools/Pester.psd1'
+    if (-not (Test-Path $psd1)) {
+        Invoke-Native dotnet @('restore', (Join-Path $root 'build/pester.csproj'), '--packages', $packages, '--nologo', '-v', 'q')
+    }
+    if (-not (Test-Path $psd1)) { throw "Pester 5.7.1 was not restored to $psd1" }
+    return $psd1
+}
+
+function Invoke-Test {
+    Invoke-Build
+    $results = Join-Path $out 'test-results'
+    if (Test-Path $results) { Remove-Item $results -Recurse -Force }
+    New-Item -ItemType Directory -Path $results | Out-Null
+
+    $passed = 0; $failed = 0
+    $testArgs = @('test', (Join-Path $root 'tests/Patchwire.Tests/Patchwire.Tests.csproj'), '-c', $Configuration, '--no-build', '--nologo',
+        '--logger', 'trx;LogFileName=xunit.trx', '--logger', 'console;verbosity=normal', '--results-directory', $results)
+    if ($Filter) { $testArgs += @('--filter', $Filter) }
+    & dotnet @testArgs
+    $trx = Get-ChildItem $results -Filter *.trx -Recurse | Select-Object -First 1
+    if ($trx) {
+        [xml] $doc = Get-Content $trx.FullName -Raw
+        $counters = $doc.TestRun.ResultSummary.Counters
+        $passed += [int] $counters.passed
+        $failed += [int] $counters.failed + [int] $counters.error + [int] $counters.timeout + [int] $counters.aborted
+        Write-Host "xunit: $($counters.passed) passed, $($counters.failed) failed"
+    } else {
+        Write-Host 'xunit: no results file (the test host crashed?)'
+        $failed += 1
+    }
+
+    if (-not $Filter) {
+        $pester = Get-PesterModule
+        $summary = Join-Path $results 'pester.json'
+        $script = @"
+`$ErrorActionPreference = 'Stop'
+Import-Module '$pester' -RequiredVersion 5.7.1
+`$config = New-PesterConfiguration
+`$config.Run.Path = '$(Join-Path $root 'tests/Pester')'
+`$config.Run.PassThru = `$true
+`$config.Output.Verbosity = 'Detailed'
+`$r = Invoke-Pester -Configuration `$config
+@{ passed = `$r.PassedCount; failed = `$r.FailedCount + `$r.FailedBlocksCount + `$r.FailedContainersCount } | ConvertTo-Json | Set-Content '$summary'
+"@
+        & (Get-Process -Id $PID).Path -NoProfile -NonInteractive -Command $script
+        if (Test-Path $summary) {
+            $p = Get-Content $summary -Raw | ConvertFrom-Json
+            $passed += [int] $p.passed; $failed += [int] $p.failed
+            Write-Host "pester: $($p.passed) passed, $($p.failed) failed"
+        } else {
+            Write-Host 'pester: no summary (Pester itself failed)'
+            $failed += 1
+        }
+    }
+
+    Write-Host "$passed passed, $failed failed"
+    if ($failed -gt 0 -or $passed -eq 0) { exit 1 }
+}
+
+switch ($Task) {
+    'Build' { Invoke-Build }
+    'Test' { Invoke-Test }
+    'Demo' {
+        Invoke-Build
+        & (Join-Path $root 'demo/demo.ps1') -ModulePath (Join-Path $moduleOut 'Patchwire.psd1')
+        if (-not $?) { exit 1 }
+    }
+    'Bench' {
+        $Configuration = 'Release'
+        Invoke-Build
+        $benchOut = Join-Path $out 'bench'
+        New-Item -ItemType Directory -Path $benchOut -Force | Out-Null
+        foreach ($bench in Get-ChildItem (Join-Path $root 'bench') -Filter '*.bench.ps1' | Sort-Object Name) {
+            Write-Host "== $($bench.BaseName)"
+            & $bench.FullName -ModulePath (Join-Path $moduleOut 'Patchwire.psd1') -OutputDirectory $benchOut
+        }
+        Write-Host "Figures in $benchOut"
+    }
+    'Package' {
+        $Configuration = 'Release'
+        Invoke-Build
+        Write-Host "Copy $moduleOut into a folder of `$env:PSModulePath, then: Import-Module Patchwire"
+    }
+}

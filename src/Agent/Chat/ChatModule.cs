@@ -1,0 +1,9 @@
+namespace Patchwire.Agent.Chat;
+
+/// <summary>POST /chat and sessions (issue: chat).</summary>
+public static class ChatModule
+{
+    public static IServiceCollection AddPatchwireChat(this IServiceCollection services) => services;
+
+    public static IEndpointRouteBuilder MapPatchwireChat(this IEndpointRouteBuilder app) => app;
+}

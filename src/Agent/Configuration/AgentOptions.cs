@@ -1,0 +1,85 @@
+using System.Collections;
+using Patchwire.Core.Configuration;
+
+namespace Patchwire.Agent.Configuration;
+
+/// <summary>Every agent setting, read from the environment and validated once at start.</summary>
+public sealed class AgentOptions
+{
+    public required string Home { get; init; }
+    public required string ProjectsRoot { get; init; }
+    public required string Host { get; init; }
+    public required int Port { get; init; }
+    public required string AiBin { get; init; }
+    public required IReadOnlyList<string> AiArgs { get; init; }
+    public required TimeSpan Timeout { get; init; }
+    public required int MaxConcurrentTotal { get; init; }
+    public required int MaxConcurrentPerUser { get; init; }
+    public required string UsersFile { get; init; }
+    public required string AuditLog { get; init; }
+    public required long AuditLogMaxBytes { get; init; }
+    public required int AuditLogMaxFiles { get; init; }
+    public string? LegacyToken { get; init; }
+    /// <summary>Largest request body accepted (413 beyond). PW_MAX_BODY_BYTES, default 16 MiB.</summary>
+    public required long MaxBodyBytes { get; init; }
+    /// <summary>Largest sync bundle accepted. PW_MAX_BUNDLE_BYTES, default 2 GiB.</summary>
+    public required long MaxBundleBytes { get; init; }
+    /// <summary>How often remembered last-seen times are written to the registry. PW_LAST_SEEN_FLUSH_SEC, default 60.</summary>
+    public required TimeSpan LastSeenFlushInterval { get; init; }
+
+    public string SessionsFile => Path.Combine(Home, "agent-sessions.json");
+    public string StateDirectory => Path.Combine(Home, "agent-state");
+
+    public static AgentOptions FromEnvironment(IDictionary? env = null)
+    {
+        env ??= Environment.GetEnvironmentVariables();
+        var home = PatchwireHome.FromEnvironment(env);
+        var port = Int(env, "PW_AGENT_PORT", 7878, 0, 65535);
+        var aiArgsText = PatchwireHome.Get(env, "PW_AI_ARGS");
+        IReadOnlyList<string> aiArgs;
+        try { aiArgs = aiArgsText is null ? new[] { "--print" } : CommandLineSplitter.Split(aiArgsText); }
+        catch (FormatException ex) { throw new ConfigurationException($"PW_AI_ARGS is not valid: {ex.Message}"); }
+        var aiBin = PatchwireHome.Get(env, "PW_AI_BIN");
+        if (aiBin is not null && aiBin.Trim().Length == 0)
+            throw new ConfigurationException("PW_AI_BIN is set but empty; unset it for the default 'claude' or name the AI command.");
+        var host = PatchwireHome.Get(env, "PW_AGENT_HOST");
+        if (host is not null && (host.Trim().Length == 0 || host.Any(char.IsWhiteSpace) || host.Contains('/')))
+            throw new ConfigurationException($"PW_AGENT_HOST '{host}' is not a host name or IP address.");
+        var legacy = PatchwireHome.Get(env, "PW_AGENT_TOKEN");
+
+        return new AgentOptions
+        {
+            Home = home.Home,
+            ProjectsRoot = home.ProjectsRoot(env),
+            Host = host ?? "127.0.0.1",
+            Port = port,
+            AiBin = aiBin ?? "claude",
+            AiArgs = aiArgs,
+            Timeout = TimeSpan.FromSeconds(Int(env, "PW_TIMEOUT_SEC", 600, 1, 7 * 24 * 3600)),
+            MaxConcurrentTotal = Int(env, "PW_MAX_CONCURRENT_TOTAL", 3, 1, 1024),
+            MaxConcurrentPerUser = Int(env, "PW_MAX_CONCURRENT_PER_USER", 1, 1, 1024),
+            UsersFile = home.UsersFile(env),
+            AuditLog = home.AuditLog(env),
+            AuditLogMaxBytes = Long(env, "PW_AUDIT_LOG_MAX_BYTES", 52428800, 1024, long.MaxValue),
+            AuditLogMaxFiles = Int(env, "PW_AUDIT_LOG_MAX_FILES", 3, 0, 1000),
+            LegacyToken = string.IsNullOrEmpty(legacy) ? null : legacy,
+            MaxBodyBytes = Long(env, "PW_MAX_BODY_BYTES", 16L * 1024 * 1024, 1024, long.MaxValue),
+            MaxBundleBytes = Long(env, "PW_MAX_BUNDLE_BYTES", 2L * 1024 * 1024 * 1024, 1024, long.MaxValue),
+            LastSeenFlushInterval = TimeSpan.FromSeconds(Int(env, "PW_LAST_SEEN_FLUSH_SEC", 60, 1, 86400)),
+        };
+    }
+
+    private static int Int(IDictionary env, string name, int fallback, int min, int max) =>
+        (int)Long(env, name, fallback, min, max);
+
+    private static long Long(IDictionary env, string name, long fallback, long min, long max)
+    {
+        var text = PatchwireHome.Get(env, name);
+        if (text is null) return fallback;
+        if (!long.TryParse(text.Trim(), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var value))
+            throw new ConfigurationException($"{name} must be a whole number from {min} to {max}, got '{text}'.");
+        if (value < min || value > max)
+            throw new ConfigurationException($"{name} must be from {min} to {max}, got {value}.");
+        return value;
+    }
+}

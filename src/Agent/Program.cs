@@ -1,0 +1,3 @@
+using Patchwire.Agent;
+
+return await AgentCommandLine.RunAsync(args);

@@ -1,0 +1,36 @@
+using System.Management.Automation;
+using Patchwire.PowerShell.Help;
+
+namespace Patchwire.PowerShell.Cli;
+
+[Cmdlet(VerbsLifecycle.Invoke, "PatchwireCli")]
+[Alias("patchwire")]
+[OutputType(typeof(string))]
+[Synopsis("The laptop command line 'patchwire' (setup, sync, ask, apply, chat, doctor, queue).")]
+[Description("Accepts the same syntax as the original Patchwire CLI and maps each verb onto a cmdlet. Sets $LASTEXITCODE (0 on success) and writes an error on failure, so it works in scripts and under pwsh -NonInteractive.")]
+[Example("patchwire --help", "Lists the verbs.")]
+[Example("patchwire setup --token pw_0123...", "Saves a token for this laptop.")]
+[Example("patchwire ask \"add retries to the client\" --yes", "Asks and applies the returned diff without asking.")]
+public sealed class InvokePatchwireCliCommand : PSCmdlet
+{
+    [Parameter(Position = 0, ValueFromRemainingArguments = true, HelpMessage = "The verb and its arguments.")]
+    public string[]? Arguments { get; set; }
+
+    protected override void EndProcessing() => CliDispatcher.Run(this, CliVerbAttribute.Laptop, Arguments);
+}
+
+[Cmdlet(VerbsLifecycle.Invoke, "PatchwireAgentCli")]
+[Alias("patchwire-agent")]
+[OutputType(typeof(string))]
+[Synopsis("The box's command line 'patchwire-agent' (serve, user, log).")]
+[Description("Accepts the seed's syntax (patchwire-agent user add ana, patchwire-agent log --since 24h) and maps each verb onto a cmdlet. No confirmation prompts; sets $LASTEXITCODE.")]
+[Example("patchwire-agent user add ana", "Creates ana and prints her token once.")]
+[Example("patchwire-agent user list", "Lists users, active or disabled, with last-seen times.")]
+[Example("patchwire-agent serve", "Starts the agent in the foreground.")]
+public sealed class InvokePatchwireAgentCliCommand : PSCmdlet
+{
+    [Parameter(Position = 0, ValueFromRemainingArguments = true, HelpMessage = "The verb and its arguments.")]
+    public string[]? Arguments { get; set; }
+
+    protected override void EndProcessing() => CliDispatcher.Run(this, CliVerbAttribute.Agent, Arguments);
+}
