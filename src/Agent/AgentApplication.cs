@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Patchwire.Agent.Audit;
 using Patchwire.Agent.Chat;
+using Patchwire.Agent.Checkouts;
 using Patchwire.Agent.Configuration;
 using Patchwire.Agent.Health;
 using Patchwire.Agent.Identity;
@@ -36,6 +37,8 @@ public static class AgentApplication
         builder.Services.AddSingleton<UserDirectory>();
         builder.Services.AddSingleton<LastSeenTracker>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<LastSeenTracker>());
+        builder.Services.AddSingleton<ProjectPaths>();
+        builder.Services.AddSingleton<CheckoutLocks>();
         builder.Services.AddPatchwireAudit();
         builder.Services.AddPatchwireRuns();
         builder.Services.AddPatchwireSync();

@@ -1,0 +1,33 @@
+using System.Collections.Concurrent;
+
+namespace Patchwire.Agent.Checkouts;
+
+/// <summary>
+/// One holder at a time per checkout folder: a run, a chat turn or a sync. The per-user cap alone does not
+/// guarantee this (a cap of 2 lets two requests for the same project in), and two writers in one tree would corrupt each other.
+/// </summary>
+public sealed class CheckoutLocks
+{
+    private readonly ConcurrentDictionary<string, SemaphoreSlim> _locks = new(StringComparer.Ordinal);
+
+    public async Task<IDisposable> AcquireAsync(string checkoutPath, CancellationToken cancellationToken)
+    {
+        var key = Path.GetFullPath(checkoutPath);
+        var gate = _locks.GetOrAdd(key, _ => new SemaphoreSlim(1, 1));
+        await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        return new Releaser(gate);
+    }
+
+    public bool IsHeld(string checkoutPath) =>
+        _locks.TryGetValue(Path.GetFullPath(checkoutPath), out var gate) && gate.CurrentCount == 0;
+
+    private sealed class Releaser(SemaphoreSlim gate) : IDisposable
+    {
+        private int _released;
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _released, 1) == 0) gate.Release();
+        }
+    }
+}

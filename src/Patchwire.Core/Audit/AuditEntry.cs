@@ -1,0 +1,28 @@
+using System.Text.Json.Serialization;
+
+namespace Patchwire.Core.Audit;
+
+/// <summary>
+/// One line of the audit log (SPEC §9). Field names are the wire names; /ask fills the ask fields,
+/// /chat the chat fields, and the others are left null so they are not written.
+/// </summary>
+public sealed class AuditEntry
+{
+    [JsonPropertyName("ts")] public DateTimeOffset Timestamp { get; set; }
+    [JsonPropertyName("user")] public string User { get; set; } = "";
+    [JsonPropertyName("project")] public string Project { get; set; } = "";
+    /// <summary>"/ask" or "/chat".</summary>
+    [JsonPropertyName("route")] public string Route { get; set; } = "";
+    [JsonPropertyName("prompt_sha256")] public string PromptSha256 { get; set; } = "";
+    [JsonPropertyName("duration_ms")] public long DurationMs { get; set; }
+    [JsonPropertyName("queue_wait_ms")] public long QueueWaitMs { get; set; }
+
+    [JsonPropertyName("files")] public int? Files { get; set; }
+    [JsonPropertyName("lines_added")] public int? LinesAdded { get; set; }
+    [JsonPropertyName("lines_removed")] public int? LinesRemoved { get; set; }
+    [JsonPropertyName("exit_code")] public int? ExitCode { get; set; }
+
+    [JsonPropertyName("uuid")] public string? Uuid { get; set; }
+    [JsonPropertyName("tokens_in")] public long? TokensIn { get; set; }
+    [JsonPropertyName("tokens_out")] public long? TokensOut { get; set; }
+}
