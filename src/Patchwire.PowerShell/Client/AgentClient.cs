@@ -1,0 +1,83 @@
+using System.Net;
+using System.Net.Http;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json;
+
+namespace Patchwire.PowerShell.Client;
+
+/// <summary>A failure talking to the agent, worded for the person at the keyboard.</summary>
+public sealed class AgentClientException(string message, HttpStatusCode? status = null, string? errorCode = null, Exception? inner = null)
+    : Exception(message, inner)
+{
+    public HttpStatusCode? Status { get; } = status;
+    /// <summary>The agent's {"error": "..."} value, when it sent one.</summary>
+    public string? ErrorCode { get; } = errorCode;
+}
+
+/// <summary>Authenticated HTTP to the agent. Plain HTTP failures become <see cref="AgentClientException"/>s a person can act on.</summary>
+public sealed class AgentClient : IDisposable
+{
+    private readonly HttpClient _http;
+
+    public AgentClient(ClientSettings settings, TimeSpan? timeout = null)
+    {
+        Settings = settings;
+        _http = new HttpClient { BaseAddress = new Uri(settings.AgentUrl.TrimEnd('/') + "/"), Timeout = timeout ?? Timeout.InfiniteTimeSpan };
+        if (!string.IsNullOrEmpty(settings.Token))
+            _http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", settings.Token);
+    }
+
+    public ClientSettings Settings { get; }
+    public HttpClient Http => _http;
+
+    public async Task<JsonDocument> GetJsonAsync(string path, CancellationToken cancellationToken = default)
+    {
+        using var response = await SendAsync(new HttpRequestMessage(HttpMethod.Get, path.TrimStart('/')), cancellationToken).ConfigureAwait(false);
+        var text = await response.Content.ReadAsStringAsync().ConfigureAwait(false);
+        return JsonDocument.Parse(text);
+    }
+
+    public static StringContent Json(object body) =>
+        new(JsonSerializer.Serialize(body), Encoding.UTF8, "application/json");
+
+    /// <summary>Sends and returns a successful response (headers read, body not yet), else throws with a clear message.</summary>
+    public async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken = default)
+    {
+        HttpResponseMessage response;
+        try
+        {
+            response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+        }
+        catch (HttpRequestException ex)
+        {
+            throw new AgentClientException(
+                $"Cannot reach the Patchwire agent at {Settings.AgentUrl} ({ex.InnerException?.Message ?? ex.Message}). Is it running? Check PW_AGENT_URL, or run 'patchwire doctor'.", null, null, ex);
+        }
+        catch (TaskCanceledException ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new AgentClientException($"The Patchwire agent at {Settings.AgentUrl} did not answer in time.", null, null, ex);
+        }
+        if (response.IsSuccessStatusCode) return response;
+
+        var body = await response.Content.ReadAsStringAsync().ConfigureAwait(false);
+        string? error = null;
+        try
+        {
+            using var doc = JsonDocument.Parse(body);
+            if (doc.RootElement.ValueKind == JsonValueKind.Object && doc.RootElement.TryGetProperty("error", out var e)) error = e.GetString();
+        }
+        catch (JsonException) { }
+        var status = response.StatusCode;
+        response.Dispose();
+        var message = status switch
+        {
+            HttpStatusCode.Unauthorized => $"The agent at {Settings.AgentUrl} rejected the token (401 unauthorized). Ask your admin for a token and run 'patchwire setup --token pw_...'.",
+            HttpStatusCode.Forbidden => $"The agent at {Settings.AgentUrl} says this user is disabled (403). Ask your admin to run 'Enable-PatchwireUser'.",
+            _ => $"The agent answered {(int)status} {status}: {error ?? body}",
+        };
+        throw new AgentClientException(message, status, error);
+    }
+
+    public void Dispose() => _http.Dispose();
+}
