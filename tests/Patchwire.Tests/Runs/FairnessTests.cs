@@ -99,4 +99,32 @@ public sealed class FairnessTests
         Assert.Equal(0, after.GetProperty("inFlight").GetArrayLength());
         Assert.Equal(0, after.GetProperty("queued").GetArrayLength());
     }
+
+    [Fact]
+    public async Task Two_requests_of_one_user_for_one_project_take_turns_in_the_checkout()
+    {
+        await using var bed = await RunsTestBed.StartAsync(LoggingAi, new Dictionary<string, string?>
+        {
+            ["PW_MAX_CONCURRENT_TOTAL"] = "3",
+            ["PW_MAX_CONCURRENT_PER_USER"] = "2",
+        });
+        var repo = bed.CreateCheckout("ana", "app");
+        var before = CheckoutAssert.Fingerprint(repo.Path);
+        using var ana = bed.Client("ana");
+
+        await using var first = await AskStream.OpenAsync(ana, new { prompt = "X1", project = "app" });
+        await first.NextAsync();
+        await using var second = await AskStream.OpenAsync(ana, new { prompt = "X2", project = "app" });
+        Assert.Equal("accepted", (await second.NextAsync())!.Value.GetProperty("type").GetString());
+        Assert.Equal(2, (await bed.QueueAsync("ana")).GetProperty("inFlight").GetArrayLength());
+        await first.ReadAllAsync();
+        await second.ReadAllAsync();
+
+        // Each saw a clean checkout and got only its own change.
+        Assert.EndsWith("line three\n+touched by X1\n", first.Final.GetProperty("diff").GetString());
+        Assert.EndsWith("line three\n+touched by X2\n", second.Final.GetProperty("diff").GetString());
+        var log = File.ReadAllLines(bed.Note("log")).Select(l => l.Split(' ')[0] + " " + l.Split(' ')[1]).ToList();
+        Assert.Equal(new[] { "start X1", "end X1", "start X2", "end X2" }, log);
+        CheckoutAssert.SameTree(before, repo.Path);
+    }
 }
