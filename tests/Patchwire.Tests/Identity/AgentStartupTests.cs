@@ -38,6 +38,14 @@ public sealed class AgentStartupTests
     }
 
     [Fact]
+    public async Task An_empty_setting_counts_as_unset()
+    {
+        using var home = new TempDirectory();
+        await using var agent = await AgentProcess.StartAsync(home.Path, new Dictionary<string, string?> { ["PW_TIMEOUT_SEC"] = "", ["PW_MAX_CONCURRENT_TOTAL"] = "" });
+        Assert.Contains("3 total, 1 per user", agent.Output.ElementAt(1));
+    }
+
+    [Fact]
     public async Task Path_settings_that_name_the_wrong_kind_of_thing_stop_the_agent()
     {
         using var home = new TempDirectory();
