@@ -12,7 +12,9 @@ public static class AuditFileSet
         var prefix = logFileName + ".";
         foreach (var file in Directory.EnumerateFiles(directory, prefix + "*"))
         {
-            var suffix = Path.GetFileName(file).Substring(prefix.Length);
+            var name = Path.GetFileName(file);
+            if (name.Length <= prefix.Length || !name.StartsWith(prefix, StringComparison.Ordinal)) continue; // "agent.log.*" also matches "agent.log"
+            var suffix = name.Substring(prefix.Length);
             if (suffix.Length == 0 || suffix.Length > 6 || !suffix.All(c => c >= '0' && c <= '9')) continue;
             var index = int.Parse(suffix, CultureInfo.InvariantCulture);
             if (index >= 1) yield return (index, file);

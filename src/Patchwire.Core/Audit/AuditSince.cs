@@ -43,20 +43,22 @@ public static class AuditSince
         var match = Duration.Match(text);
         if (match.Success)
         {
-            var total = TimeSpan.Zero;
+            var seconds = 0.0;
             for (var i = 0; i < match.Groups[1].Captures.Count; i++)
             {
-                var n = long.Parse(match.Groups[1].Captures[i].Value, CultureInfo.InvariantCulture);
-                total += char.ToLowerInvariant(match.Groups[2].Captures[i].Value[0]) switch
+                var n = double.Parse(match.Groups[1].Captures[i].Value, CultureInfo.InvariantCulture);
+                seconds += n * char.ToLowerInvariant(match.Groups[2].Captures[i].Value[0]) switch
                 {
-                    's' => TimeSpan.FromSeconds(n),
-                    'm' => TimeSpan.FromMinutes(n),
-                    'h' => TimeSpan.FromHours(n),
-                    'd' => TimeSpan.FromDays(n),
-                    _ => TimeSpan.FromDays(7 * n),
+                    's' => 1,
+                    'm' => 60,
+                    'h' => 3600,
+                    'd' => 86400,
+                    _ => 7 * 86400,
                 };
             }
-            return Back(now, total);
+            // Further back than the calendar goes means "everything".
+            if (seconds >= (now - DateTimeOffset.MinValue).TotalSeconds) return DateTimeOffset.MinValue;
+            return Back(now, TimeSpan.FromSeconds(seconds));
         }
         var trimmed = text.Trim();
         if (trimmed.Length > 0 && trimmed.All(char.IsDigit))
