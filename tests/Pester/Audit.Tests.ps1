@@ -40,7 +40,7 @@ Describe 'The audit log as an admin meets it' {
     It 'groups a week of turns by user through the pipeline' {
         $groups = Get-PatchwireAuditLog -Since 7d -Limit 0 | Group-Object User | Sort-Object Name
         $groups.Name | Should -Be @('ana', 'ben', 'carla')
-        $groups.Count | Should -Be @(20, 20, 20)
+        $groups.ForEach({ $_.Count }) | Should -Be @(20, 20, 20)
     }
 
     It 'returns typed objects that filter and sort on their properties' {
