@@ -5,7 +5,8 @@
     Generates a realistic rotated log set (agent.log, .1, .2, .3; 50 MB each; 30 days; 50 users) in the writer's own
     line format, then times, in the same run:
       - cat agent.log* | jq -c 'select(.user=="X")'           (the baseline; jq is installed with apt-get if missing)
-      - Get-PatchwireAuditLog -User X -Since 24h               (in this session, and as a fresh pwsh process)
+      - Get-PatchwireAuditLog -User X -Since 24h               (the last 100 matches; in this session, and as a fresh pwsh process)
+      - Get-PatchwireAuditLog -User X -Since 24h -Limit 0      (every match of the day)
       - Get-PatchwireAuditLog -Limit 100
       - Get-PatchwireAuditLog -User X -Limit 0 -Raw            (the same full scan jq does, same lines out)
     and the peak working set of a separate pwsh process doing the reads, against a log a tenth the size.
@@ -151,7 +152,8 @@ try {
 
     $jqMs = Measure-Repeated { & bash -c "$jqCommand > /dev/null" }
     $since24hMs = Measure-Repeated { Get-PatchwireAuditLog -Path $log -User $user -Since 24h | Out-Null } 5
-    $since24hCount = @(Get-PatchwireAuditLog -Path $log -User $user -Since 24h).Count
+    $since24hAllMs = Measure-Repeated { Get-PatchwireAuditLog -Path $log -User $user -Since 24h -Limit 0 | Out-Null } 5
+    $since24hCount = @(Get-PatchwireAuditLog -Path $log -User $user -Since 24h -Limit 0).Count
     $last100Ms = Measure-Repeated { Get-PatchwireAuditLog -Path $log -Limit 100 | Out-Null } 5
     $fullScanMs = Measure-Repeated { Get-PatchwireAuditLog -Path $log -User $user -Limit 0 -Raw | Out-Null }
     $fullScanObjectsMs = Measure-Repeated { Get-PatchwireAuditLog -Path $log -User $user -Limit 0 | Out-Null }
@@ -182,19 +184,22 @@ try {
         user                      = $user
         userLines                 = $ourLines.Count
         userLinesLast24h          = $since24hCount
+        loadAverage               = if (Test-Path /proc/loadavg) { (Get-Content /proc/loadavg).Split(' ')[0] } else { $null }
         jqMs                      = $jqMs
         userSince24hMs            = $since24hMs
+        userSince24hAllMs         = $since24hAllMs
         userSince24hFreshPwshMs   = $freshProcessMs
         pwshStartAndImportMs      = $pwshStartMs
         last100Ms                 = $last100Ms
         userFullScanRawMs         = $fullScanMs
         userFullScanObjectsMs     = $fullScanObjectsMs
         speedupSince24hVsJq       = [math]::Round($jqMs / [math]::Max($since24hMs, 0.1), 1)
+        speedupSince24hAllVsJq    = [math]::Round($jqMs / [math]::Max($since24hAllMs, 0.1), 1)
         speedupSince24hFreshVsJq  = [math]::Round($jqMs / [math]::Max($freshProcessMs, 0.1), 1)
         speedupLast100VsJq        = [math]::Round($jqMs / [math]::Max($last100Ms, 0.1), 1)
         speedupFullScanRawVsJq    = [math]::Round($jqMs / [math]::Max($fullScanMs, 0.1), 1)
         peakWorkingSetMB          = $memory
-        fasterThanJq              = ($since24hMs -lt $jqMs) -and ($freshProcessMs -lt $jqMs)
+        fasterThanJq              = ($since24hMs -lt $jqMs) -and ($since24hAllMs -lt $jqMs) -and ($freshProcessMs -lt $jqMs)
         repeats                   = $Repeats
         machine                   = [ordered]@{ cores = [Environment]::ProcessorCount; os = [Runtime.InteropServices.RuntimeInformation]::OSDescription }
     }
