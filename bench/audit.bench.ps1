@@ -40,8 +40,9 @@ public static class AuditBenchLog
     {
         var random = new Random(seed);
         var projects = new[] { "team-app", "team-web", "api", "billing", "docs", "infra", "mobile", "search", "auth", "reports", "etl", "ui-kit" };
-        var sample = AuditLineFormat.Serialize(Entry(random, projects, users, end, 0)).Length;
-        var total = (long)files * maxBytes / sample;
+        var sampled = 0L;
+        for (var i = 0; i < 4000; i++) sampled += AuditLineFormat.Serialize(Entry(random, projects, users, end, i)).Length;
+        var total = (long)files * maxBytes * 4000 / sampled; // lines that fill the files, so the last one lands near 'end'
         var step = span.Ticks / total;
         var lines = 0L;
         var ts = end - span;
