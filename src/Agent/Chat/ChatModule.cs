@@ -6,11 +6,13 @@ public static class ChatModule
     public static IServiceCollection AddPatchwireChat(this IServiceCollection services)
     {
         services.AddSingleton<ChatSessionStore>();
+        services.AddSingleton<ChatEndpoint>();
         return services;
     }
 
     public static IEndpointRouteBuilder MapPatchwireChat(this IEndpointRouteBuilder app)
     {
+        app.MapPost("/chat", (HttpContext context, ChatEndpoint chat) => chat.HandleAsync(context));
         app.MapSessionEndpoints();
         return app;
     }

@@ -134,13 +134,15 @@ public sealed class ChatSessionStore
 
     /// <summary>
     /// The turn failed. The AI session id is left as it was before the turn: its changes were discarded, so resuming
-    /// a conversation in which the AI believes it made them would mislead it.
+    /// a conversation in which the AI believes it made them would mislead it. <paramref name="forgetAiSession"/> drops it
+    /// instead, when the AI said it no longer knows that session, so the next turn starts a new conversation.
     /// </summary>
-    public ChatSession FailTurn(string user, string uuid, string message, long durationMs)
+    public ChatSession FailTurn(string user, string uuid, string message, long durationMs, bool forgetAiSession = false)
     {
         lock (_gate)
         {
             var session = _sessions[(user, uuid)];
+            if (forgetAiSession) session.AiSessionId = null;
             session.Status = ChatSessionStatus.Error;
             session.ErrorMessage = message;
             session.DurationMs = durationMs;
