@@ -66,9 +66,6 @@ public sealed class AiStreamParser
         return EmitPlain(pending);
     }
 
-    /// <summary>Output that ended without a newline (the last line of a plain-text AI).</summary>
-    public string? FeedFinalPartial(string partial) => partial.Length == 0 ? null : Feed(partial);
-
     private string? FeedJson(string line)
     {
         var trimmed = line.Trim();

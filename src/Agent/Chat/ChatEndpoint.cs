@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using System.Text;
 using System.Threading.Channels;
 using Patchwire.Agent.Audit;
@@ -149,11 +148,10 @@ public sealed class ChatEndpoint(
             });
             audit.Append(new AuditEntry
             {
-                Timestamp = DateTimeOffset.UtcNow,
                 User = user,
                 Project = request.Project,
                 Route = "/chat",
-                PromptSha256 = Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(request.Prompt))).ToLowerInvariant(),
+                PromptSha256 = AuditEntry.HashPrompt(request.Prompt),
                 DurationMs = durationMs,
                 QueueWaitMs = queueWaitMs,
                 Uuid = request.Uuid,
