@@ -1,12 +1,14 @@
 using System.Collections.Concurrent;
+using System.Management.Automation;
 
 namespace Patchwire.PowerShell.Common;
 
 /// <summary>
 /// Runs asynchronous work off the pipeline thread while the pipeline thread executes what it posts
 /// (Write-Progress, host messages): PowerShell only accepts those calls from the thread running the cmdlet.
+/// It also watches the cmdlet's Stopping flag (Ctrl+C), so a verb run by the dispatcher cancels as well as a cmdlet.
 /// </summary>
-internal sealed class PipelinePump
+internal sealed class PipelinePump(Cmdlet cmdlet)
 {
     private readonly BlockingCollection<Action> _actions = new();
 
@@ -17,12 +19,26 @@ internal sealed class PipelinePump
         catch (InvalidOperationException) { }
     }
 
-    /// <summary>Starts <paramref name="work"/> on the thread pool and runs posted actions here until it ends; then returns its result or rethrows its exception.</summary>
-    public T Run<T>(Func<Task<T>> work)
+    /// <summary>
+    /// Starts <paramref name="work"/> on the thread pool and runs posted actions here until it ends; returns its result or
+    /// rethrows its exception. When the pipeline is stopped the work is cancelled and <see cref="PipelineStoppedException"/> thrown.
+    /// </summary>
+    public T Run<T>(Func<CancellationToken, Task<T>> work)
     {
-        var task = Task.Run(work);
+        using var cancel = new CancellationTokenSource();
+        var task = Task.Run(() => work(cancel.Token));
         task.ContinueWith(_ => _actions.CompleteAdding(), TaskScheduler.Default);
-        foreach (var action in _actions.GetConsumingEnumerable()) action();
+        while (!_actions.IsCompleted)
+        {
+            if (cmdlet.Stopping) cancel.Cancel();
+            if (_actions.TryTake(out var action, 100) && !cancel.IsCancellationRequested) action();
+        }
+        if (cancel.IsCancellationRequested)
+        {
+            try { task.Wait(); }
+            catch (AggregateException) { }
+            throw new PipelineStoppedException();
+        }
         return task.GetAwaiter().GetResult();
     }
 }
