@@ -1,0 +1,92 @@
+using System.Runtime.ExceptionServices;
+using Patchwire.Agent.Checkouts;
+using Patchwire.Agent.Configuration;
+using Patchwire.Core.Protocol;
+
+namespace Patchwire.Agent.Runs;
+
+/// <summary>
+/// One run in a checkout, once the scheduler has granted its slot: take the checkout's lock, journal the pre-run
+/// state, start from the baseline if one was named, run the AI, capture the diff, and restore the checkout on every
+/// path (result, AI failure, timeout, cancellation, exception) before the lock is released.
+/// </summary>
+public sealed class RunExecutor(AiRunner runner, RunJournal journal, CheckoutLocks locks, AgentOptions options, ILogger<RunExecutor> log)
+{
+    /// <param name="baseline">Full commit id to start from, or null to start from the checkout as it is (which must be clean).</param>
+    /// <param name="verifyClean">Check under the lock that the checkout is clean (the pre-flight could not, because another holder had it).</param>
+    /// <exception cref="RunFailure">The run ended in an error event.</exception>
+    /// <exception cref="OperationCanceledException">Cancelled (client gone, agent stopping); the checkout is restored.</exception>
+    public async Task<RunResult> ExecuteAsync(string checkout, string? baseline, string prompt, bool verifyClean, CancellationToken cancellationToken)
+    {
+        using var lease = await locks.AcquireAsync(checkout, cancellationToken).ConfigureAwait(false);
+        CheckoutState state;
+        if (baseline is null)
+        {
+            var status = verifyClean ? await CheckoutWorkspace.StatusAsync(checkout).ConfigureAwait(false) : "";
+            if (status.Length > 0)
+                throw new RunFailure(ErrorCodes.RunFailed, "The checkout has uncommitted changes; commit or discard them on the box, or sync a baseline. git status:\n" + status);
+            state = await CheckoutWorkspace.CurrentStateAsync(checkout).ConfigureAwait(false);
+        }
+        else
+        {
+            state = new CheckoutState(checkout, baseline, null);
+        }
+
+        var entry = journal.Begin(state);
+        RunResult? result = null;
+        Exception? failure = null;
+        try
+        {
+            result = await RunInCheckoutAsync(state, baseline, prompt, entry, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            failure = ex;
+        }
+
+        try
+        {
+            await CheckoutWorkspace.RestoreAsync(state).ConfigureAwait(false);
+            journal.Complete(entry);
+        }
+        catch (Exception ex)
+        {
+            // The journal entry stays, so the next start tries again.
+            log.LogError("Could not restore {Checkout} after a run: {Message}", checkout, ex.Message);
+            failure ??= new RunFailure(ErrorCodes.Internal, "The run finished but the checkout could not be restored; the agent will retry on its next start.");
+        }
+        if (failure is not null) ExceptionDispatchInfo.Capture(failure).Throw();
+        return result!;
+    }
+
+    private async Task<RunResult> RunInCheckoutAsync(CheckoutState state, string? baseline, string prompt, RunJournalEntry entry, CancellationToken cancellationToken)
+    {
+        if (baseline is not null) await CheckoutWorkspace.CheckoutBaselineAsync(state.Path, baseline).ConfigureAwait(false);
+        var index = journal.IndexPath(entry);
+        await CheckoutWorkspace.SnapshotIndexAsync(state, index).ConfigureAwait(false);
+        cancellationToken.ThrowIfCancellationRequested();
+
+        AiRunOutcome ai;
+        try
+        {
+            ai = await runner.RunAsync(state.Path, prompt, pid => journal.RecordProcess(entry, pid), cancellationToken).ConfigureAwait(false);
+        }
+        catch (AiStartException ex)
+        {
+            throw new RunFailure(ErrorCodes.RunFailed, ex.Message);
+        }
+        if (ai.TimedOut)
+            throw new RunFailure(ErrorCodes.RunFailed,
+                $"The AI run took longer than PW_TIMEOUT_SEC ({(int)options.Timeout.TotalSeconds} s) and was stopped with all its processes. Nothing was changed.");
+
+        try
+        {
+            var diff = await CheckoutWorkspace.CaptureAsync(state, index).ConfigureAwait(false);
+            return new RunResult(ai, diff, state.BaseCommit);
+        }
+        catch (GitException ex)
+        {
+            throw new RunFailure(ErrorCodes.DiffFailed, "Could not capture the AI's changes: " + ex.Message);
+        }
+    }
+}
