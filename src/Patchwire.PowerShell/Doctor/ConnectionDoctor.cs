@@ -111,8 +111,8 @@ public static class ConnectionDoctor
         }
         if (ClientSettingsLoader.FindGitTopLevel(settings.ProjectRoot) is null)
         {
-            message = $"{settings.ProjectRoot} is not a git repository; run 'git init' there (Patchwire syncs with git and never changes your commits)";
-            return false;
+            message = $"'{settings.Project}' at {settings.ProjectRoot} is a plain folder (not a git repository): it syncs through a private repository under $PW_HOME/sync; 'git init' there to get 3-way merges when applying";
+            return true;
         }
         message = $"git cannot read the repository at {settings.ProjectRoot}: {status.Stderr.Trim()}";
         return false;
