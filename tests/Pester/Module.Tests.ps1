@@ -1,3 +1,8 @@
+BeforeDiscovery {
+    Import-Module (Join-Path $PSScriptRoot '../../out/Patchwire/Patchwire.psd1') -Force
+    $script:CmdletNames = (Get-Command -Module Patchwire -CommandType Cmdlet).Name
+}
+
 BeforeAll {
     $script:RepoRoot = Resolve-Path (Join-Path $PSScriptRoot '../..')
     $script:Manifest = Join-Path $RepoRoot 'out/Patchwire/Patchwire.psd1'
@@ -22,7 +27,7 @@ Describe 'The Patchwire module as a pwsh user meets it' {
         Get-Command -Module Patchwire -CommandType Cmdlet | ForEach-Object { $approved | Should -Contain $_.Verb }
     }
 
-    It '<_> has help with a synopsis and examples' -ForEach (Get-Command -Module Patchwire -CommandType Cmdlet).Name {
+    It '<_> has help with a synopsis and examples' -ForEach $CmdletNames {
         $help = Get-Help $_ -Full
         $help.Synopsis | Should -Not -Match "^\s*$_\s*$"
         @($help.examples.example).Count | Should -BeGreaterThan 0

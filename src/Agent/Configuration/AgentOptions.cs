@@ -49,6 +49,11 @@ public sealed class AgentOptions
             throw new ConfigurationException($"PW_AGENT_HOST '{host}' is not a host name or IP address.");
         var legacy = PatchwireHome.Get(env, "PW_AGENT_TOKEN");
 
+        NotAFile("PW_HOME", home.Home);
+        NotAFile("PW_PROJECTS_ROOT", home.ProjectsRoot(env));
+        NotADirectory("PW_USERS_FILE", home.UsersFile(env));
+        NotADirectory("PW_AUDIT_LOG", home.AuditLog(env));
+
         return new AgentOptions
         {
             Home = home.Home,
@@ -70,6 +75,16 @@ public sealed class AgentOptions
             MaxBundleBytes = Long(env, "PW_MAX_BUNDLE_BYTES", 2L * 1024 * 1024 * 1024, 1024, long.MaxValue),
             LastSeenFlushInterval = TimeSpan.FromSeconds(Int(env, "PW_LAST_SEEN_FLUSH_SEC", 60, 1, 86400)),
         };
+    }
+
+    private static void NotAFile(string name, string path)
+    {
+        if (File.Exists(path)) throw new ConfigurationException($"{name} '{path}' is a file; it must be a folder (or not exist yet).");
+    }
+
+    private static void NotADirectory(string name, string path)
+    {
+        if (Directory.Exists(path)) throw new ConfigurationException($"{name} '{path}' is a folder; it must name a file.");
     }
 
     private static int Int(IDictionary env, string name, int fallback, int min, int max) =>
