@@ -78,6 +78,21 @@ public sealed class ChatCmdletTests
         var view = string.Concat(ps.Invoke("$t | Out-String", new Dictionary<string, object?> { ["t"] = second }).Select(o => o.ToString()));
         Assert.Contains(second.SessionId.ToString(), view);
         Assert.Contains("1 file +1 -2", view);
+
+        // The session as the agent keeps it, then ended (-WhatIf first: nothing happens).
+        var kept = (PatchwireChatSession)ps.Invoke("$t | Get-PatchwireChatSession", new Dictionary<string, object?> { ["t"] = second }).Single().BaseObject;
+        Assert.Equal(first.SessionId, kept.SessionId);
+        Assert.Equal("app", kept.Project);
+        Assert.Equal("done", kept.Status);
+        Assert.Equal(3, kept.TurnCount);
+        Assert.Equal(42, kept.TokensIn);
+        Assert.Equal(9, kept.TokensOut);
+        ps.Invoke("Remove-PatchwireChatSession -Session $s -WhatIf", new Dictionary<string, object?> { ["s"] = first.SessionId });
+        await bed.StatusAsync("ana", first.SessionId.ToString());
+        ps.Invoke("$t | Remove-PatchwireChatSession -Confirm:$false", new Dictionary<string, object?> { ["t"] = second });
+        await bed.StatusAsync("ana", first.SessionId.ToString(), System.Net.HttpStatusCode.NotFound);
+        var (_, missing) = ps.Run("Get-PatchwireChatSession -Session $s", new Dictionary<string, object?> { ["s"] = first.SessionId });
+        Assert.Equal(ErrorCategory.ObjectNotFound, Assert.Single(missing).CategoryInfo.Category);
     }
 
     [Fact]
