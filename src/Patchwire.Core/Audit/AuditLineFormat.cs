@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using System.Text;
 using System.Text.Json;
 
@@ -51,6 +52,7 @@ public static class AuditLineFormat
     /// Parses one line (without its line ending). False for anything that is not one JSON object with a valid
     /// string "ts" and string "user", or whose known fields have the wrong type. Unknown fields are ignored.
     /// </summary>
+    [MethodImpl(AuditHotPath.Optimize)]
     public static bool TryParse(ReadOnlySpan<byte> line, out AuditEntry entry)
     {
         entry = null!;
@@ -197,8 +199,42 @@ public static class AuditLineFormat
 
     private static Known Field(ref Utf8JsonReader reader)
     {
-        foreach (var (name, field) in Names)
-            if (reader.ValueTextEquals(name)) return field;
-        return Known.Other;
+        if (reader.HasValueSequence || reader.ValueIsEscaped)
+        {
+            foreach (var (name, field) in Names)
+                if (reader.ValueTextEquals(name)) return field;
+            return Known.Other;
+        }
+        // Plain names: pick the candidate by length and first letter, then compare once.
+        var span = reader.ValueSpan;
+        var candidate = (span.Length, span.Length == 0 ? 0 : span[0]) switch
+        {
+            (2, (byte)'t') => Known.Ts,
+            (4, (byte)'u') => span[1] == (byte)'s' ? Known.User : Known.Uuid,
+            (7, (byte)'p') => Known.Project,
+            (5, (byte)'r') => Known.Route,
+            (5, (byte)'f') => Known.Files,
+            (13, (byte)'p') => Known.PromptSha256,
+            (11, (byte)'d') => Known.DurationMs,
+            (13, (byte)'q') => Known.QueueWaitMs,
+            (11, (byte)'l') => Known.LinesAdded,
+            (13, (byte)'l') => Known.LinesRemoved,
+            (9, (byte)'e') => Known.ExitCode,
+            (9, (byte)'t') => Known.TokensIn,
+            (10, (byte)'t') => Known.TokensOut,
+            _ => Known.Other,
+        };
+        if (candidate == Known.Other) return Known.Other;
+        return span.SequenceEqual(NameOf[(int)candidate]) ? candidate : Known.Other;
+    }
+
+    private static readonly byte[][] NameOf = BuildNameIndex();
+
+    private static byte[][] BuildNameIndex()
+    {
+        var index = new byte[Enum.GetValues(typeof(Known)).Length][];
+        index[0] = Array.Empty<byte>();
+        foreach (var (name, field) in Names) index[(int)field] = name;
+        return index;
     }
 }

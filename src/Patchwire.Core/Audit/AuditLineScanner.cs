@@ -11,6 +11,7 @@ internal static class AuditLineScanner
     public delegate bool LineVisitor(ReadOnlySpan<byte> line, long offset, bool overlong);
 
     /// <summary>Visits the lines of <paramref name="stream"/> from the last to the first. False when the visitor stopped.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(AuditHotPath.Optimize)]
     public static bool Backward(FileStream stream, LineVisitor visit)
     {
         var length = stream.Length;
@@ -94,6 +95,7 @@ internal sealed class ForwardLineReader
     public byte[] Buffer => _buffer;
 
     /// <summary>The next line as a range of <see cref="Buffer"/>; <paramref name="overlong"/> marks a line too long to keep.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(AuditHotPath.Optimize)]
     public bool Next(out int start, out int length, out bool overlong)
     {
         overlong = false;
@@ -143,4 +145,14 @@ internal sealed class ForwardLineReader
         if (read <= 0) _eof = true;
         else _end += read;
     }
+}
+
+/// <summary>
+/// Per-line methods are compiled fully optimized on first call instead of starting as unoptimized tier-0 code:
+/// a single read calls them hundreds of thousands of times, usually in a fresh process.
+/// </summary>
+internal static class AuditHotPath
+{
+    // MethodImplOptions.AggressiveOptimization (.NET Core 3.0+); netstandard2.0 does not name it, older runtimes ignore it.
+    public const System.Runtime.CompilerServices.MethodImplOptions Optimize = (System.Runtime.CompilerServices.MethodImplOptions)512;
 }

@@ -41,6 +41,7 @@ public sealed class AuditTextFilter
         new(v => string.Equals(v, value, StringComparison.OrdinalIgnoreCase), value, exact: true);
 
     /// <summary>Can a raw, unescaped value pass? False only when it certainly cannot.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(AuditHotPath.Optimize)]
     internal bool MayMatch(ReadOnlySpan<byte> value)
     {
         var hint = FoldedHint;

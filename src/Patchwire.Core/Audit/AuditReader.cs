@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Text;
 
 namespace Patchwire.Core.Audit;
@@ -143,6 +144,7 @@ public sealed class AuditReader
             }
         }
 
+        [MethodImpl(AuditHotPath.Optimize)]
         public Outcome Evaluate(ReadOnlySpan<byte> raw, out AuditRecord? record, out bool olderThanNeeded)
         {
             record = null;
@@ -180,6 +182,7 @@ public sealed class AuditReader
         }
 
         /// <summary>True only for a well-formed line whose timestamp is older than anything this query could still need.</summary>
+        [MethodImpl(AuditHotPath.Optimize)]
         public bool IsOlderThanNeeded(ReadOnlySpan<byte> raw)
         {
             if (_since is null) return false;
@@ -204,6 +207,7 @@ public sealed class AuditReader
         private static bool IsSpace(byte b) => b == ' ' || b == '\t' || b == '\r';
 
         /// <summary>The ts value when written in the fixed format (then byte order is time order), else empty.</summary>
+        [MethodImpl(AuditHotPath.Optimize)]
         private static ReadOnlySpan<byte> FixedTimestamp(ReadOnlySpan<byte> line)
         {
             var at = line.IndexOf(TsKey);
@@ -215,6 +219,7 @@ public sealed class AuditReader
         }
 
         /// <summary>False only when the raw value under <paramref name="key"/> certainly fails <paramref name="filter"/>.</summary>
+        [MethodImpl(AuditHotPath.Optimize)]
         private static bool MayMatch(ReadOnlySpan<byte> line, byte[] key, AuditTextFilter? filter)
         {
             if (filter?.FoldedHint is null) return true;

@@ -12,7 +12,7 @@ internal static class AuditText
         if (e.LinesAdded is not null || e.LinesRemoved is not null) parts.Add($"+{e.LinesAdded ?? 0} -{e.LinesRemoved ?? 0}");
         if (e.ExitCode is { } exit) parts.Add($"exit {exit}");
         if (e.TokensIn is not null || e.TokensOut is not null) parts.Add($"{e.TokensIn ?? 0} in / {e.TokensOut ?? 0} out tokens");
-        return string.Join("  ", parts);
+        return string.Join(" ", parts);
     }
 
     public static string Duration(TimeSpan span)

@@ -53,6 +53,8 @@ public sealed class GetPatchwireAuditLogCommand : PSCmdlet
         if (MyInvocation.BoundParameters.ContainsKey(nameof(Since)))
         {
             var value = Since is PSObject wrapped ? wrapped.BaseObject : Since;
+            // In argument mode PowerShell reads 7d as the decimal 7 and 90s as the short 90; the wrapper keeps the typed text.
+            if (Since is PSObject literal && IsNumber(value)) value = literal.ToString();
             _since = AuditSince.TryParse(value, DateTimeOffset.UtcNow, out var error);
             if (_since is null)
                 ThrowTerminatingError(Common.Errors.Make(error + " Examples: -Since 30m, -Since 24h, -Since 7d, -Since (Get-Date).AddDays(-1).",
@@ -61,6 +63,9 @@ public sealed class GetPatchwireAuditLogCommand : PSCmdlet
         if (!string.IsNullOrEmpty(Path))
             _logPath = SessionState.Path.GetUnresolvedProviderPathFromPSPath(Path);
     }
+
+    private static bool IsNumber(object? value) =>
+        value is byte or sbyte or short or ushort or int or uint or long or ulong or float or double or decimal;
 
     protected override void ProcessRecord()
     {
