@@ -260,4 +260,23 @@ public sealed class AskTests
         }
         Assert.True(freed, "the agent still runs the cancelled ask");
     }
+
+    [Fact]
+    public void Applying_later_without_a_saved_patch_or_with_a_file_that_is_not_a_diff_says_so()
+    {
+        using var temp = new TempDirectory();
+        var project = GitRepo.Init(temp.Combine("app"));
+        using var session = new PowerShellSession(temp.Combine("home"));
+
+        var none = Fails(session, $"Set-Location '{project.Path}'; Invoke-PatchwirePatch");
+        Assert.Equal(ErrorCategory.ObjectNotFound, none.CategoryInfo.Category);
+        Assert.Contains(Path.Combine(project.Path, ".patchwire", "last.patch"), none.Exception.Message);
+        Assert.Contains("--save-only", none.Exception.Message);
+
+        project.Write("notes.patch", "just some text\n");
+        var notADiff = Fails(session, $"Set-Location '{project.Path}'; Invoke-PatchwirePatch -Path notes.patch");
+        Assert.Equal(ErrorCategory.InvalidData, notADiff.CategoryInfo.Category);
+        Assert.Contains("is not a git diff", notADiff.Exception.Message);
+        Assert.Equal("", project.Status.Replace("?? notes.patch\n", ""));
+    }
 }
