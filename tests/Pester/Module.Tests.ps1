@@ -33,3 +33,19 @@ Describe 'The Patchwire module as a pwsh user meets it' {
         @($help.examples.example).Count | Should -BeGreaterThan 0
     }
 }
+
+Describe 'The packaged module folder' {
+    It 'imports by name once copied into a folder of PSModulePath' {
+        $modules = Join-Path $TestDrive 'Modules'
+        New-Item -ItemType Directory -Path $modules | Out-Null
+        Copy-Item (Split-Path $Manifest) (Join-Path $modules 'Patchwire') -Recurse
+        $self = [Environment]::ProcessPath
+        [string[]] $prefix = @(if ([IO.Path]::GetFileNameWithoutExtension($self) -eq 'dotnet') { Join-Path $PSHOME 'pwsh.dll' })
+        $sep = [IO.Path]::PathSeparator
+        $out = & $self @prefix -NoProfile -NonInteractive -Command "`$env:PSModulePath = '$modules$sep' + `$env:PSModulePath; Import-Module Patchwire; (Get-Module Patchwire).ModuleBase; (Get-Command New-PatchwireUser).Source; (Get-Help New-PatchwireUser).Synopsis" 2>&1
+        $LASTEXITCODE | Should -Be 0 -Because ($out | Out-String)
+        $out[0] | Should -Be (Join-Path $modules 'Patchwire')
+        $out[1] | Should -Be 'Patchwire'
+        $out[2] | Should -Match 'Creates a Patchwire user'
+    }
+}

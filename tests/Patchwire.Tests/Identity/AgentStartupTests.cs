@@ -38,6 +38,14 @@ public sealed class AgentStartupTests
     }
 
     [Fact]
+    public async Task An_empty_setting_counts_as_unset()
+    {
+        using var home = new TempDirectory();
+        await using var agent = await AgentProcess.StartAsync(home.Path, new Dictionary<string, string?> { ["PW_TIMEOUT_SEC"] = "", ["PW_MAX_CONCURRENT_TOTAL"] = "" });
+        await agent.WaitForOutputAsync(l => l.Contains("3 total, 1 per user"));
+    }
+
+    [Fact]
     public async Task Path_settings_that_name_the_wrong_kind_of_thing_stop_the_agent()
     {
         using var home = new TempDirectory();
@@ -58,6 +66,7 @@ public sealed class AgentStartupTests
         await using var agent = await AgentProcess.StartAsync(home.Path, new Dictionary<string, string?> { ["PW_MAX_CONCURRENT_TOTAL"] = "5", ["PW_MAX_CONCURRENT_PER_USER"] = "2" });
         var port = new Uri(agent.BaseUrl).Port;
         Assert.NotEqual(0, port);
+        await agent.WaitForOutputAsync(l => l.StartsWith("caps:"));
         var lines = agent.Output.ToList();
         Assert.Equal($"patchwire-agent listening on http://127.0.0.1:{port}", lines[0]);
         Assert.Contains("5 total, 2 per user", lines[1]);
