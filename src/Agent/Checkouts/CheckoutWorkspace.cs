@@ -14,17 +14,27 @@ public static partial class CheckoutWorkspace
 
     public static bool IsCommitIdShape(string value) => CommitIdPattern().IsMatch(value);
 
-    /// <summary>True when <paramref name="path"/> is the top level of a git work tree that has at least one commit.</summary>
-    public static async Task<bool> IsRepositoryRootAsync(string path)
+    /// <summary>
+    /// One git call for what a run needs to know: the work tree's top level, the index file, the HEAD commit and the
+    /// ref HEAD points at. Null when <paramref name="path"/> is not in a git work tree or HEAD has no commit.
+    /// </summary>
+    public static async Task<CheckoutProbe?> ProbeAsync(string path)
     {
-        var top = await GitCli.RunAsync(path, "rev-parse", "--show-toplevel");
-        if (!top.Ok) return false;
-        var topLevel = top.Stdout.Trim();
-        if (topLevel.Length == 0) return false;
-        if (!string.Equals(ProjectPaths.RealPath(topLevel).TrimEnd('/'), ProjectPaths.RealPath(path).TrimEnd('/'), StringComparison.Ordinal))
-            return false;
-        return (await GitCli.RunAsync(path, "rev-parse", "--verify", "-q", "HEAD^{commit}")).Ok;
+        var result = await GitCli.RunAsync(path, "rev-parse", "--show-toplevel", "--git-path", "index", "HEAD^{commit}", "--symbolic-full-name", "HEAD");
+        if (!result.Ok) return null;
+        var lines = result.Stdout.Split('\n');
+        if (lines.Length < 4 || lines[0].Length == 0) return null;
+        var index = Path.IsPathRooted(lines[1]) ? lines[1] : Path.Combine(path, lines[1]);
+        var headRef = lines[3].StartsWith("refs/", StringComparison.Ordinal) ? lines[3] : null;
+        return new CheckoutProbe(lines[0], index, lines[2], headRef);
     }
+
+    /// <summary>True when <paramref name="path"/> is the top level of a git work tree that has at least one commit.</summary>
+    public static async Task<bool> IsRepositoryRootAsync(string path) =>
+        await ProbeAsync(path) is { } probe && IsTopLevel(probe, path);
+
+    private static bool IsTopLevel(CheckoutProbe probe, string path) =>
+        string.Equals(ProjectPaths.RealPath(probe.TopLevel).TrimEnd('/'), ProjectPaths.RealPath(path).TrimEnd('/'), StringComparison.Ordinal);
 
     /// <summary><c>git status --porcelain</c>: empty when clean (ignored files do not count).</summary>
     public static Task<string> StatusAsync(string path) =>
@@ -41,9 +51,9 @@ public static partial class CheckoutWorkspace
     /// <summary>The state to come back to when the run starts from the checkout as it is (HEAD, clean tree).</summary>
     public static async Task<CheckoutState> CurrentStateAsync(string path)
     {
-        var head = (await GitCli.CheckedAsync(path, "rev-parse", "--verify", "HEAD^{commit}")).Trim();
-        var symbolic = await GitCli.RunAsync(path, "symbolic-ref", "-q", "HEAD");
-        return new CheckoutState(path, head, symbolic.Ok ? symbolic.Stdout.Trim() : null);
+        var probe = await ProbeAsync(path);
+        if (probe is null || !IsTopLevel(probe, path)) throw new GitException($"{path} is no longer the top level of a git repository with a commit");
+        return new CheckoutState(path, probe.HeadCommit, probe.HeadRef, probe.IndexFile);
     }
 
     /// <summary>Puts the work tree at exactly <paramref name="commit"/>'s tree, HEAD detached there; stray files removed, ignored files kept.</summary>
@@ -53,16 +63,21 @@ public static partial class CheckoutWorkspace
         await GitCli.CheckedAsync(path, "clean", "-ffdq");
     }
 
-    /// <summary>Copies the real index to <paramref name="privateIndex"/> so the capture starts with warm stat data and the real index stays untouched.</summary>
-    public static async Task SnapshotIndexAsync(CheckoutState state, string privateIndex)
+    /// <summary>
+    /// Copies the real index to <paramref name="privateIndex"/> so the capture starts with warm stat data and the real
+    /// index stays untouched; returns the real index's path.
+    /// </summary>
+    public static async Task<string?> SnapshotIndexAsync(CheckoutState state, string privateIndex)
     {
-        var indexPath = (await GitCli.CheckedAsync(state.Path, "rev-parse", "--git-path", "index")).Trim();
-        var full = Path.IsPathRooted(indexPath) ? indexPath : Path.Combine(state.Path, indexPath);
+        var indexFile = state.IndexFile ?? (await ProbeAsync(state.Path))?.IndexFile;
         Directory.CreateDirectory(Path.GetDirectoryName(privateIndex)!);
-        if (File.Exists(full))
-            File.Copy(full, privateIndex, overwrite: true);
-        else
-            await GitCli.CheckedAsync(state.Path, new[] { "read-tree", state.BaseCommit }, IndexEnv(privateIndex));
+        if (indexFile is not null && File.Exists(indexFile))
+        {
+            File.Copy(indexFile, privateIndex, overwrite: true);
+            return indexFile;
+        }
+        await GitCli.CheckedAsync(state.Path, new[] { "read-tree", state.BaseCommit }, IndexEnv(privateIndex));
+        return indexFile;
     }
 
     /// <summary>The patch from the pre-run commit to the work tree as it is now: edits, new, deleted, renamed, mode-changed and binary files.</summary>
@@ -78,25 +93,47 @@ public static partial class CheckoutWorkspace
         return new CapturedDiff(patch, ParseRawNumstat(summary));
     }
 
-    /// <summary>Back to exactly the pre-run state: the ref and HEAD as they were, the tree and index of the base commit, untracked files removed, ignored files kept.</summary>
-    public static async Task RestoreAsync(CheckoutState state)
+    /// <summary>
+    /// Back to exactly the pre-run state: the ref and HEAD as they were, the tree and index of the base commit,
+    /// untracked files and folders removed, ignored files kept.
+    /// </summary>
+    /// <param name="treeUnchanged">
+    /// The caller knows the work tree and the real index are as before (an empty capture and an index file identical to
+    /// its pre-run copy); then, if HEAD is unchanged too, the reset is skipped. Stray empty folders are removed either way.
+    /// </param>
+    public static async Task RestoreAsync(CheckoutState state, bool treeUnchanged = false)
     {
-        var head = await GitCli.RunAsync(state.Path, "rev-parse", "--verify", "-q", "HEAD");
-        var symbolic = await GitCli.RunAsync(state.Path, "symbolic-ref", "-q", "HEAD");
-        var currentRef = symbolic.Ok ? symbolic.Stdout.Trim() : null;
+        var args = new List<string> { "rev-parse", "HEAD" };
+        if (state.HeadRef is not null) args.Add(state.HeadRef);
+        args.AddRange(new[] { "--symbolic-full-name", "HEAD" });
+        var probe = await GitCli.RunAsync(state.Path, args, null, CancellationToken.None);
+        var lines = probe.Ok ? probe.Stdout.Split('\n') : Array.Empty<string>();
+        var headNow = lines.Length > 0 ? lines[0] : null;
+        var refNow = state.HeadRef is not null && lines.Length > 1 ? lines[1] : null;
+        var symbolicNow = lines.Length > (state.HeadRef is null ? 1 : 2) ? lines[state.HeadRef is null ? 1 : 2] : null;
+        var currentRef = symbolicNow is not null && symbolicNow.StartsWith("refs/", StringComparison.Ordinal) ? symbolicNow : null;
+
+        var headMoved = false;
         if (state.HeadRef is not null)
         {
-            var refNow = await GitCli.RunAsync(state.Path, "rev-parse", "--verify", "-q", state.HeadRef);
-            if (!refNow.Ok || refNow.Stdout.Trim() != state.BaseCommit)
+            if (refNow != state.BaseCommit)
+            {
                 await GitCli.CheckedAsync(state.Path, "update-ref", "-m", "patchwire: restore after run", state.HeadRef, state.BaseCommit);
+                headMoved = true;
+            }
             if (currentRef != state.HeadRef)
+            {
                 await GitCli.CheckedAsync(state.Path, "symbolic-ref", "HEAD", state.HeadRef);
+                headMoved = true;
+            }
         }
-        else if (currentRef is not null || !head.Ok || head.Stdout.Trim() != state.BaseCommit)
+        else if (currentRef is not null || headNow != state.BaseCommit)
         {
             await GitCli.CheckedAsync(state.Path, "update-ref", "--no-deref", "-m", "patchwire: restore after run", "HEAD", state.BaseCommit);
+            headMoved = true;
         }
-        await GitCli.CheckedAsync(state.Path, "reset", "-q", "--hard", state.BaseCommit);
+        if (!treeUnchanged || headMoved || !probe.Ok)
+            await GitCli.CheckedAsync(state.Path, "reset", "-q", "--hard", state.BaseCommit);
         await GitCli.CheckedAsync(state.Path, "clean", "-ffdq");
     }
 

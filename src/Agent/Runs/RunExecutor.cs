@@ -12,6 +12,9 @@ namespace Patchwire.Agent.Runs;
 /// </summary>
 public sealed class RunExecutor(AiRunner runner, RunJournal journal, CheckoutLocks locks, AgentOptions options, ILogger<RunExecutor> log)
 {
+    /// <summary>Per run in flight, the real index file, whose pre-run copy tells whether a reset is needed at all.</summary>
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, string> _realIndex = new(StringComparer.Ordinal);
+
     /// <param name="baseline">Full commit id to start from, or null to start from the checkout as it is (which must be clean).</param>
     /// <param name="verifyClean">Check under the lock that the checkout is clean (the pre-flight could not, because another holder had it).</param>
     /// <exception cref="RunFailure">The run ended in an error event.</exception>
@@ -46,7 +49,10 @@ public sealed class RunExecutor(AiRunner runner, RunJournal journal, CheckoutLoc
 
         try
         {
-            await CheckoutWorkspace.RestoreAsync(state).ConfigureAwait(false);
+            var treeUnchanged = result is not null && result.Diff.Patch.Length == 0 && _realIndex.TryGetValue(entry.Id, out var realIndex)
+                && SameBytes(realIndex, journal.PristineIndexPath(entry));
+            _realIndex.TryRemove(entry.Id, out _);
+            await CheckoutWorkspace.RestoreAsync(state, treeUnchanged).ConfigureAwait(false);
             journal.Complete(entry);
         }
         catch (Exception ex)
@@ -63,7 +69,12 @@ public sealed class RunExecutor(AiRunner runner, RunJournal journal, CheckoutLoc
     {
         if (baseline is not null) await CheckoutWorkspace.CheckoutBaselineAsync(state.Path, baseline).ConfigureAwait(false);
         var index = journal.IndexPath(entry);
-        await CheckoutWorkspace.SnapshotIndexAsync(state, index).ConfigureAwait(false);
+        var realIndex = await CheckoutWorkspace.SnapshotIndexAsync(state, index).ConfigureAwait(false);
+        if (realIndex is not null && File.Exists(realIndex))
+        {
+            File.Copy(index, journal.PristineIndexPath(entry), overwrite: true);
+            _realIndex[entry.Id] = realIndex;
+        }
         cancellationToken.ThrowIfCancellationRequested();
 
         AiRunOutcome ai;
@@ -88,5 +99,17 @@ public sealed class RunExecutor(AiRunner runner, RunJournal journal, CheckoutLoc
         {
             throw new RunFailure(ErrorCodes.DiffFailed, "Could not capture the AI's changes: " + ex.Message);
         }
+    }
+
+    private static bool SameBytes(string a, string b)
+    {
+        try
+        {
+            var left = new FileInfo(a);
+            var right = new FileInfo(b);
+            if (!left.Exists || !right.Exists || left.Length != right.Length) return false;
+            return File.ReadAllBytes(a).AsSpan().SequenceEqual(File.ReadAllBytes(b));
+        }
+        catch (IOException) { return false; }
     }
 }

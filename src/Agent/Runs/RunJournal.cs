@@ -37,9 +37,13 @@ public sealed class RunJournal(AgentOptions options)
     /// <summary>Where the run's private index lives (beside its journal file, removed with it).</summary>
     public string IndexPath(RunJournalEntry entry) => Path.Combine(Directory, entry.Id + ".index");
 
+    /// <summary>A copy of the real index as it was before the run, to tell whether the AI touched it.</summary>
+    public string PristineIndexPath(RunJournalEntry entry) => Path.Combine(Directory, entry.Id + ".index.orig");
+
     public void Complete(RunJournalEntry entry)
     {
         TryDelete(IndexPath(entry));
+        TryDelete(PristineIndexPath(entry));
         TryDelete(EntryPath(entry.Id));
     }
 
@@ -65,7 +69,7 @@ public sealed class RunJournal(AgentOptions options)
     /// <summary>Index files whose journal entry is gone (a crash between the two deletes).</summary>
     public IEnumerable<string> OrphanIndexFiles() =>
         System.IO.Directory.Exists(Directory)
-            ? System.IO.Directory.GetFiles(Directory, "*.index").Where(i => !File.Exists(Path.ChangeExtension(i, ".json")))
+            ? System.IO.Directory.GetFiles(Directory, "*.index*").Where(i => !File.Exists(Path.Combine(Directory, Path.GetFileName(i).Split('.')[0] + ".json")))
             : Enumerable.Empty<string>();
 
     private string EntryPath(string id) => Path.Combine(Directory, id + ".json");

@@ -206,4 +206,38 @@ public sealed class AskRunTests
 
         Assert.Equal("[--print]\n[two words]\n[its]\n", ask.Final.GetProperty("stdout").GetString());
     }
+
+    [Fact]
+    public async Task An_AI_that_leaves_no_file_change_but_touches_the_index_still_gets_the_index_restored()
+    {
+        await using var bed = await RunsTestBed.StartAsync("cat >/dev/null; echo n > staged.txt; git add staged.txt; rm staged.txt; git status >/dev/null");
+        var repo = bed.CreateCheckout("ana", "app");
+        var before = CheckoutAssert.Fingerprint(repo.Path);
+        using var client = bed.Client("ana");
+
+        await using var ask = await AskStream.RunAsync(client, new { prompt = "stage and vanish", project = "app" });
+
+        Assert.Equal("result", ask.Final.GetProperty("type").GetString());
+        Assert.Equal("", ask.Final.GetProperty("diff").GetString());
+        Assert.Equal("", repo.Status);
+        Assert.Equal("", repo.Git("diff", "--cached", "--name-only"));
+        CheckoutAssert.SameTree(before, repo.Path);
+    }
+
+    [Fact]
+    public async Task An_AI_that_leaves_an_empty_folder_and_deletes_its_branch_is_undone()
+    {
+        await using var bed = await RunsTestBed.StartAsync("cat >/dev/null; mkdir -p empty/nested; git checkout -q --detach; git branch -q -D main");
+        var repo = bed.CreateCheckout("ana", "app");
+        var head = repo.Head;
+        using var client = bed.Client("ana");
+
+        await using var ask = await AskStream.RunAsync(client, new { prompt = "mess with git", project = "app" });
+
+        Assert.Equal("result", ask.Final.GetProperty("type").GetString());
+        Assert.False(Directory.Exists(Path.Combine(repo.Path, "empty")));
+        Assert.Equal("refs/heads/main", repo.Git("symbolic-ref", "HEAD").Trim());
+        Assert.Equal(head, repo.Head);
+        Assert.Equal("", repo.Status);
+    }
 }
