@@ -92,6 +92,7 @@ public sealed class ModuleRunspace : IDisposable
     public ModuleRunspace()
     {
         var iss = InitialSessionState.CreateDefault2();
+        if (OperatingSystem.IsWindows()) iss.ExecutionPolicy = Microsoft.PowerShell.ExecutionPolicy.Bypass; // throws PlatformNotSupported elsewhere
         _runspace = RunspaceFactory.CreateRunspace(iss);
         _runspace.Open();
         using var ps = System.Management.Automation.PowerShell.Create();
