@@ -21,24 +21,7 @@ public static class AgentGit
 
     public static async Task<GitRun> RunAsync(string workingDirectory, IEnumerable<string> args, CancellationToken cancellationToken, string? stdin = null, Encoding? outputEncoding = null)
     {
-        var psi = new ProcessStartInfo("git")
-        {
-            WorkingDirectory = workingDirectory,
-            UseShellExecute = false,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            RedirectStandardInput = stdin is not null,
-            StandardOutputEncoding = outputEncoding ?? Encoding.UTF8,
-            StandardErrorEncoding = Encoding.UTF8,
-        };
-        foreach (var a in new[] { "-c", "core.hooksPath=" + NoHooks, "-c", "gc.auto=0", "-c", "maintenance.auto=false", "-c", "core.quotePath=false", "-c", "advice.detachedHead=false" })
-            psi.ArgumentList.Add(a);
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        foreach (var key in psi.Environment.Keys.Where(k => k.StartsWith("GIT_", StringComparison.Ordinal) || k.StartsWith("PW_", StringComparison.Ordinal)).ToList())
-            psi.Environment.Remove(key);
-        psi.Environment["GIT_TERMINAL_PROMPT"] = "0";
-        psi.Environment["LC_ALL"] = "C";
-
+        var psi = StartInfo(workingDirectory, args, redirectStdin: stdin is not null, outputEncoding);
         using var process = Process.Start(psi) ?? throw new InvalidOperationException("git could not be started");
         using var registration = cancellationToken.Register(() =>
         {
@@ -59,6 +42,29 @@ public static class AgentGit
         var result = new GitRun(process.ExitCode, await stdoutTask, await stderrTask);
         cancellationToken.ThrowIfCancellationRequested();
         return result;
+    }
+
+    /// <summary>A start description for git with our safety settings; stdin redirected when asked (binary via BaseStream).</summary>
+    public static ProcessStartInfo StartInfo(string workingDirectory, IEnumerable<string> args, bool redirectStdin = false, Encoding? outputEncoding = null)
+    {
+        var psi = new ProcessStartInfo("git")
+        {
+            WorkingDirectory = workingDirectory,
+            UseShellExecute = false,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = redirectStdin,
+            StandardOutputEncoding = outputEncoding ?? Encoding.UTF8,
+            StandardErrorEncoding = Encoding.UTF8,
+        };
+        foreach (var a in new[] { "-c", "core.hooksPath=" + NoHooks, "-c", "gc.auto=0", "-c", "maintenance.auto=false", "-c", "core.quotePath=false", "-c", "advice.detachedHead=false" })
+            psi.ArgumentList.Add(a);
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        foreach (var key in psi.Environment.Keys.Where(k => k.StartsWith("GIT_", StringComparison.Ordinal) || k.StartsWith("PW_", StringComparison.Ordinal)).ToList())
+            psi.Environment.Remove(key);
+        psi.Environment["GIT_TERMINAL_PROMPT"] = "0";
+        psi.Environment["LC_ALL"] = "C";
+        return psi;
     }
 
     public static async Task<string> RunCheckedAsync(string workingDirectory, IEnumerable<string> args, CancellationToken cancellationToken, string? stdin = null, Encoding? outputEncoding = null)

@@ -8,7 +8,6 @@ namespace Patchwire.Agent.Sync;
 public static class CheckoutBaseline
 {
     public const string BaselineRef = "refs/patchwire/baseline";
-    public const string IncomingRef = "refs/patchwire/incoming";
 
     /// <summary>True when the checkout has its own .git directory (not a file or symlink that could point elsewhere).</summary>
     public static bool HasOwnRepository(string checkout)

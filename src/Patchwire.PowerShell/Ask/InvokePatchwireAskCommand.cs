@@ -44,15 +44,12 @@ public sealed class InvokePatchwireAskCommand : PSCmdlet
 
         var pump = new PipelinePump(this);
         const int activity = 0x5057;
-        var progress = new ProgressRecord(activity, $"Patchwire: {settings.Project}", "Starting…");
+        var activityName = $"Patchwire: {settings.Project}";
         PatchwireAskResult result;
         try
         {
-            result = pump.Run(token => AskRunner.RunAsync(settings, Prompt, !NoSync, p => pump.Post(() =>
-            {
-                progress.StatusDescription = p.Message;
-                WriteProgress(progress);
-            }), token));
+            result = pump.Run(token => AskRunner.RunAsync(settings, Prompt, !NoSync,
+                p => pump.Post(() => WriteProgress(new ProgressRecord(activity, activityName, p.Message))), token));
         }
         catch (AgentClientException ex) { ThrowTerminatingError(AskErrors.From(ex, settings, !NoSync)); return; }
         catch (AskFailedException ex) { ThrowTerminatingError(AskErrors.From(ex, settings.Project)); return; }
@@ -69,8 +66,8 @@ public sealed class InvokePatchwireAskCommand : PSCmdlet
         }
         finally
         {
-            progress.RecordType = ProgressRecordType.Completed;
-            try { WriteProgress(progress); } catch (PipelineStoppedException) { }
+            try { WriteProgress(new ProgressRecord(activity, activityName, "Done") { RecordType = ProgressRecordType.Completed }); }
+            catch (PipelineStoppedException) { }
         }
 
         if (result.ExitCode != 0)

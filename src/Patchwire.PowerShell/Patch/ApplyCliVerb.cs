@@ -1,5 +1,5 @@
-using System.Management.Automation;
 using Patchwire.PowerShell.Cli;
+using Patchwire.PowerShell.Client;
 
 namespace Patchwire.PowerShell.Patch;
 
@@ -15,21 +15,29 @@ public sealed class ApplyCliVerb : ICliVerb, ICliVerbOptions
     {
         if (args.Help) { context.Out(Usage); return 0; }
         if (args.Positionals.Count > 1) throw new CliUsageException("give at most one patch file");
-        using var ps = System.Management.Automation.PowerShell.Create(RunspaceMode.CurrentRunspace);
-        ps.AddCommand("Invoke-PatchwirePatch");
-        if (args.Positionals.Count == 1) ps.AddParameter("Path", args.Positionals[0]);
-        if (args.Option("--path") is { } project) ps.AddParameter("ProjectPath", project);
-        if (args.Option("--include") is { } include)
-            ps.AddParameter("Include", include.Split(new[] { ',' }, StringSplitOptions.RemoveEmptyEntries).Select(s => s.Trim()).ToArray());
-        System.Collections.ObjectModel.Collection<PSObject> output;
-        try { output = ps.Invoke(); }
-        catch (RuntimeException ex) { throw new CliFailure(ex.Message); }
-        foreach (var warning in ps.Streams.Warning) context.Warn(warning.Message);
-        if (ps.Streams.Error.Count > 0)
-            throw new CliFailure(ps.Streams.Error[0].ErrorDetails?.Message ?? ps.Streams.Error[0].ToString());
-        if (output.FirstOrDefault()?.BaseObject is PatchwireApplyResult applied)
-            PrintApplied(context, applied);
-        return 0;
+        string Resolve(string p) => context.Cmdlet.SessionState.Path.GetUnresolvedProviderPathFromPSPath(p);
+        string root;
+        try { root = args.Option("--path") is { } project ? Resolve(project) : ClientSettingsLoader.Load(Resolve(".")).ProjectRoot; }
+        catch (ClientConfigurationException ex) { throw new CliFailure(ex.Message); }
+        if (!Directory.Exists(root)) throw new CliFailure($"the project folder {root} does not exist");
+        var source = args.Positionals.Count == 1 ? Resolve(args.Positionals[0]) : PatchApplier.LastPatchPath(root);
+        if (!File.Exists(source))
+            throw new CliFailure(args.Positionals.Count == 1 ? $"the patch file {source} does not exist"
+                : $"there is no saved patch at {source}; 'patchwire ask --save-only' saves one there, or name a patch file");
+        var diff = File.ReadAllText(source);
+        var include = args.Option("--include")?.Split(new[] { ',' }, StringSplitOptions.RemoveEmptyEntries).Select(s => s.Trim()).ToArray();
+        var patch = PatchSelection.Select(diff, include, out var chosen);
+        if (chosen.Count == 0)
+            throw new CliFailure(include is { Length: > 0 } ? "--include matched none of the files in the patch; nothing applied" : $"{source} holds no git diff; nothing applied");
+        try
+        {
+            PrintApplied(context, PatchApplier.Apply(root, patch, saveOnFailure: false));
+            return 0;
+        }
+        catch (PatchApplyException ex)
+        {
+            throw new CliFailure($"{ex.Message} The patch is still in {source}. Stash or commit your local edits (git stash), run 'patchwire apply' again, then 'git stash pop'; or run 'git apply --3way \"{source}\"' and resolve the conflict markers by hand.");
+        }
     }
 
     internal static void PrintApplied(CliContext context, PatchwireApplyResult applied)

@@ -1,6 +1,5 @@
-using System.Collections.ObjectModel;
-using System.Management.Automation;
 using Patchwire.PowerShell.Cli;
+using Patchwire.PowerShell.Common;
 
 namespace Patchwire.PowerShell.Setup;
 
@@ -18,19 +17,22 @@ public sealed class SetupCliVerb : ICliVerb, ICliVerbOptions
         if (args.Help) { context.Out(Usage); return 0; }
         if (args.Positionals.Count > 0) throw new CliUsageException($"unexpected argument '{args.Positionals[0]}'");
         var token = args.Option("--token") ?? throw new CliUsageException("--token is required");
-        using var ps = System.Management.Automation.PowerShell.Create(RunspaceMode.CurrentRunspace);
-        ps.AddCommand("Set-PatchwireConfiguration").AddParameter("Token", token).AddParameter("PassThru");
-        if (args.Option("--agent-url") is { } url) ps.AddParameter("AgentUrl", url);
-        if (args.Option("--user") is { } user) ps.AddParameter("User", user);
-        if (args.Flag("--force")) ps.AddParameter("Force");
-        Collection<PSObject> output;
-        try { output = ps.Invoke(); }
-        catch (RuntimeException ex) { throw new CliFailure(ex.Message); }
-        foreach (var warning in ps.Streams.Warning) context.Warn(warning.Message);
-        if (ps.Streams.Error.Count > 0) throw new CliFailure(ps.Streams.Error[0].ToString());
-        if (output.FirstOrDefault()?.BaseObject is not PatchwireConfiguration saved) throw new CliFailure("nothing was saved");
-        var who = saved.User is null ? "PW_TOKEN" : $"PW_TOKEN + PW_USER ({saved.User})";
-        context.Out($"Wrote {who} and PW_AGENT_URL ({saved.AgentUrl}) to {saved.EnvFile}");
+        SetupPlan plan;
+        try
+        {
+            plan = new PipelinePump(context.Cmdlet).Run(cancel => LaptopSetup.PlanAsync(token, args.Option("--agent-url"), args.Option("--user"), TimeSpan.FromSeconds(10), cancel));
+        }
+        catch (ArgumentException ex) { throw new CliFailure(ex.Message); }
+        if (plan.Check is TokenCheck.Rejected or TokenCheck.Disabled)
+        {
+            if (!args.Flag("--force")) throw new CliFailure(plan.CheckMessage + " Nothing was saved (use --force to save it anyway).");
+            plan.Warnings.Add(plan.CheckMessage + " Saved anyway because of --force.");
+        }
+        try { LaptopSetup.Save(plan); }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException) { throw new CliFailure($"cannot write {plan.EnvFile}: {ex.Message}"); }
+        foreach (var warning in plan.Warnings) context.Warn(warning);
+        var who = plan.User is null ? "PW_TOKEN" : $"PW_TOKEN + PW_USER ({plan.User})";
+        context.Out($"Wrote {who} and PW_AGENT_URL ({plan.AgentUrl}) to {plan.EnvFile}");
         return 0;
     }
 }
