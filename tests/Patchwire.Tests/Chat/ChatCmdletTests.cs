@@ -111,6 +111,12 @@ public sealed class ChatCmdletTests
         Assert.Equal(ErrorCategory.InvalidResult, failure.CategoryInfo.Category);
         Assert.Contains("code 3", failure.Exception.Message);
 
+        // -NoSync for a project the agent never got: a 404 worded for chat, before any turn.
+        var never = GitRepo.Init(Path.Combine(temp.Path, "work", "never-synced"));
+        var notFound = (ErrorRecord)Assert.Single(ps.Invoke("try { Invoke-PatchwireChat -Path $d -NoSync -Prompt 'say: x' } catch { $_ }", new Dictionary<string, object?> { ["d"] = never.Path })).BaseObject;
+        Assert.Equal(ErrorCategory.ObjectNotFound, notFound.CategoryInfo.Category);
+        Assert.Contains("Chat without -NoSync", notFound.Exception.Message);
+
         var (_, bindErrors) = ps.Run("Invoke-PatchwireChat -Path $dir -Session 'not-a-guid' -Prompt 'say: x'", vars);
         Assert.StartsWith("CannotConvertArgument", Assert.Single(bindErrors).FullyQualifiedErrorId);
 
