@@ -14,7 +14,8 @@
         'Formats/Queue.format.ps1xml',
         'Formats/Audit.format.ps1xml',
         'Formats/Ask.format.ps1xml',
-        'Formats/Chat.format.ps1xml'
+        'Formats/Chat.format.ps1xml',
+        'Formats/Sync.format.ps1xml'
     )
     CmdletsToExport      = '*'
     FunctionsToExport    = @()

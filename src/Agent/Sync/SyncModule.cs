@@ -1,9 +1,41 @@
+using Patchwire.Agent.Checkouts;
+using Patchwire.Agent.Configuration;
+using Patchwire.Agent.Http;
+using Patchwire.Agent.Identity;
+
 namespace Patchwire.Agent.Sync;
 
-/// <summary>The HTTP git-snapshot sync (issue: the laptop side).</summary>
+/// <summary>
+/// The HTTP git-snapshot sync (SPEC §6):
+/// GET /sync/{project} answers {"project","baseline": sha|null,"maxBundleBytes"};
+/// POST /sync/{project} takes a git bundle (application/octet-stream) holding refs/patchwire/snapshots/{project},
+/// checks it out into the caller's checkout and answers {"project","baseline"}. 409 when the bundle builds on a
+/// snapshot the agent lacks (the client then sends a full bundle), 413 beyond PW_MAX_BUNDLE_BYTES.
+/// </summary>
 public static class SyncModule
 {
-    public static IServiceCollection AddPatchwireSync(this IServiceCollection services) => services;
+    public static IServiceCollection AddPatchwireSync(this IServiceCollection services) =>
+        services.AddSingleton<SnapshotReceiver>();
 
-    public static IEndpointRouteBuilder MapPatchwireSync(this IEndpointRouteBuilder app) => app;
+    public static IEndpointRouteBuilder MapPatchwireSync(this IEndpointRouteBuilder app)
+    {
+        app.MapGet("/sync/{project}", async (HttpContext context, string project, ProjectPaths paths, AgentOptions options) =>
+        {
+            var checkout = paths.Resolve(context.GetCaller().Name, project);
+            if (checkout is null) return JsonErrors.Result(400, "invalid project name");
+            var baseline = await CheckoutBaseline.CurrentAsync(checkout, context.RequestAborted);
+            return Results.Json(new BaselineAnswer(project, baseline, options.MaxBundleBytes));
+        });
+
+        app.MapPost("/sync/{project}", async (HttpContext context, string project, ProjectPaths paths, SnapshotReceiver receiver) =>
+        {
+            var user = context.GetCaller().Name;
+            var checkout = paths.Resolve(user, project);
+            if (checkout is null) return JsonErrors.Result(400, "invalid project name");
+            return await receiver.ReceiveAsync(context, user, project, checkout);
+        });
+        return app;
+    }
+
+    public sealed record BaselineAnswer(string Project, string? Baseline, long MaxBundleBytes);
 }

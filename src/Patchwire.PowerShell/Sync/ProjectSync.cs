@@ -1,3 +1,8 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http;
+using System.Text.Json;
+using Patchwire.Core.IO;
 using Patchwire.PowerShell.Client;
 
 namespace Patchwire.PowerShell.Sync;
@@ -12,14 +17,148 @@ public sealed class SyncResult
     public bool Transferred { get; set; }
     public long BytesSent { get; set; }
     public TimeSpan Duration { get; set; }
+    /// <summary>The snapshot's tree id (equal trees mean identical content).</summary>
+    public string Tree { get; set; } = "";
+    /// <summary>True when the whole tree was sent (the agent had no usable baseline), false for an incremental bundle.</summary>
+    public bool Full { get; set; }
+    /// <summary>The local folder that was synced.</summary>
+    public string Path { get; set; } = "";
+    /// <summary>The agent it was synced to.</summary>
+    public string AgentUrl { get; set; } = "";
 }
 
 /// <summary>
 /// Snapshots the laptop's working tree and brings the agent's checkout to it (SPEC §6).
-/// Contract shared by the sync, ask and chat work; the sync issue implements it.
+/// Wire: GET /sync/{project} answers {"baseline": sha|null}; POST /sync/{project} takes a git bundle
+/// (application/octet-stream) holding refs/patchwire/snapshots/{project} and answers {"baseline": sha}.
+/// A 409 means the agent lacks the bundle's base, and a full bundle is sent instead.
 /// </summary>
 public static class ProjectSync
 {
-    public static Task<SyncResult> SyncAsync(ClientSettings settings, AgentClient client, IProgress<string>? progress, CancellationToken cancellationToken) =>
-        throw new NotImplementedException("Sync lands with the laptop-side sync work.");
+    private static readonly TimeSpan LockTimeout = TimeSpan.FromMinutes(10);
+
+    public static async Task<SyncResult> SyncAsync(ClientSettings settings, AgentClient client, IProgress<string>? progress, CancellationToken cancellationToken)
+    {
+        if (string.IsNullOrEmpty(settings.ProjectRoot))
+            throw new SyncException("No project folder given to sync.");
+        var clock = Stopwatch.StartNew();
+        progress?.Report($"Snapshotting {settings.ProjectRoot}…");
+        var snapshot = await WorkingTreeSnapshot.OpenAsync(settings.ProjectRoot, settings.Project, cancellationToken).ConfigureAwait(false);
+        Directory.CreateDirectory(snapshot.StateDirectory);
+        FileLock gate;
+        try { gate = FileLock.Acquire(snapshot.LockFile, LockTimeout); }
+        catch (TimeoutException ex) { throw new SyncException($"Another sync of '{settings.Project}' is still running ({ex.Message}).", ex); }
+        using (gate)
+        {
+            // The snapshot is local work; asking the agent for its baseline overlaps with it.
+            var agentTask = GetBaselineAsync(client, settings.Project, cancellationToken);
+            string tree;
+            SnapshotCommit? previous;
+            try
+            {
+                tree = await snapshot.WriteTreeAsync(settings.Excludes, cancellationToken).ConfigureAwait(false);
+                previous = await snapshot.CurrentAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (GitCommandException ex)
+            {
+                Observe(agentTask);
+                throw new SyncException($"Could not snapshot '{settings.ProjectRoot}': {ex.Message}", ex);
+            }
+            var agentBaseline = await agentTask.ConfigureAwait(false);
+
+            var result = new SyncResult { Project = settings.Project, Tree = tree, Path = settings.ProjectRoot, AgentUrl = settings.AgentUrl };
+            if (previous is not null && previous.Tree == tree && previous.Commit == agentBaseline)
+            {
+                progress?.Report("The agent is up to date.");
+                result.Baseline = previous.Commit;
+                result.Duration = clock.Elapsed;
+                return result;
+            }
+
+            // The new snapshot's parent is what the agent holds, so the bundle carries only the difference.
+            string? parent = null;
+            if (agentBaseline is not null &&
+                (agentBaseline == previous?.Commit || agentBaseline == previous?.Parent || await snapshot.HasCommitAsync(agentBaseline, cancellationToken).ConfigureAwait(false)))
+                parent = agentBaseline;
+
+            var sent = await SendAsync(snapshot, client, tree, previous, parent, progress, cancellationToken).ConfigureAwait(false);
+            if (sent is null && parent is not null)
+            {
+                progress?.Report("The agent lacks the previous snapshot; sending the whole tree…");
+                sent = await SendAsync(snapshot, client, tree, previous: null, parent: null, progress, cancellationToken).ConfigureAwait(false);
+            }
+            if (sent is null)
+                throw new SyncException("The agent refused the full snapshot as incomplete; this should not happen. Run 'patchwire doctor' and retry.");
+            result.Baseline = sent.Value.Baseline;
+            result.BytesSent = sent.Value.Bytes;
+            result.Full = sent.Value.Full;
+            result.Transferred = true;
+            result.Duration = clock.Elapsed;
+            progress?.Report($"Synced {settings.Project} ({FormatBytes(result.BytesSent)} sent).");
+            return result;
+        }
+    }
+
+    /// <summary>The agent's baseline for the project, or null when it has none.</summary>
+    public static async Task<string?> GetBaselineAsync(AgentClient client, string project, CancellationToken cancellationToken)
+    {
+        using var doc = await client.GetJsonAsync("sync/" + Uri.EscapeDataString(project), cancellationToken).ConfigureAwait(false);
+        if (doc.RootElement.ValueKind == JsonValueKind.Object && doc.RootElement.TryGetProperty("baseline", out var b) && b.ValueKind == JsonValueKind.String)
+            return b.GetString();
+        return null;
+    }
+
+    /// <summary>Commits (or reuses) the snapshot on <paramref name="parent"/> and posts the bundle; null when the agent lacks the parent (409).</summary>
+    private static async Task<(string Baseline, long Bytes, bool Full)?> SendAsync(
+        WorkingTreeSnapshot snapshot, AgentClient client, string tree, SnapshotCommit? previous, string? parent, IProgress<string>? progress, CancellationToken cancellationToken)
+    {
+        SnapshotCommit commit;
+        try
+        {
+            commit = previous is not null && previous.Tree == tree && previous.Parent == parent
+                ? previous // an earlier sync made this very snapshot but did not finish sending it
+                : await snapshot.CommitAsync(tree, parent, cancellationToken).ConfigureAwait(false);
+        }
+        catch (GitCommandException ex)
+        {
+            throw new SyncException($"Could not record the snapshot of '{snapshot.WorkTree}': {ex.Message}", ex);
+        }
+
+        progress?.Report(parent is null ? "Sending the whole tree to the agent…" : "Sending changes to the agent…");
+        var revisions = parent is null ? new[] { snapshot.Ref } : new[] { snapshot.Ref, "^" + parent };
+        using var content = new BundleUpload(snapshot.Git, revisions, cancellationToken);
+        using var request = new HttpRequestMessage(HttpMethod.Post, "sync/" + Uri.EscapeDataString(snapshot.Project)) { Content = content };
+        request.Headers.TransferEncodingChunked = true;
+        try
+        {
+            using var response = await client.SendAsync(request, cancellationToken).ConfigureAwait(false);
+            var text = await response.Content.ReadAsStringAsync().ConfigureAwait(false);
+            using var doc = JsonDocument.Parse(text);
+            var baseline = doc.RootElement.TryGetProperty("baseline", out var b) && b.ValueKind == JsonValueKind.String ? b.GetString() : null;
+            if (baseline != commit.Commit)
+                throw new SyncException($"The agent answered baseline '{baseline}' for snapshot {commit.Commit}. Is PW_AGENT_URL a Patchwire agent?");
+            return (baseline!, content.BytesSent, parent is null);
+        }
+        catch (AgentClientException ex) when (ex.Status == HttpStatusCode.Conflict && parent is not null)
+        {
+            return null;
+        }
+        catch (AgentClientException ex) when (content.GitFailure is not null)
+        {
+            throw new SyncException($"Could not pack the snapshot of '{snapshot.WorkTree}': {content.GitFailure.Message}", ex);
+        }
+        catch (AgentClientException ex) when (ex.Status == HttpStatusCode.RequestEntityTooLarge)
+        {
+            throw new SyncException($"The agent refused the snapshot as too large ({FormatBytes(content.BytesSent)} sent before it stopped; the agent's limit is PW_MAX_BUNDLE_BYTES). Exclude large generated files with sync.exclude in patchwire.yml.", ex);
+        }
+        catch (JsonException ex)
+        {
+            throw new SyncException($"The agent at {client.Settings.AgentUrl} answered the sync with something that is not JSON. Is PW_AGENT_URL a Patchwire agent?", ex);
+        }
+    }
+
+    private static void Observe(Task task) => task.ContinueWith(t => _ = t.Exception, TaskScheduler.Default);
+
+    public static string FormatBytes(long bytes) =>
+        bytes < 1024 ? $"{bytes} B" : bytes < 1024 * 1024 ? $"{bytes / 1024.0:0.#} KB" : $"{bytes / (1024.0 * 1024):0.#} MB";
 }

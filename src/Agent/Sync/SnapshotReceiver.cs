@@ -1,0 +1,176 @@
+using System.Diagnostics;
+using Microsoft.AspNetCore.Http.Features;
+using Patchwire.Agent.Checkouts;
+using Patchwire.Agent.Configuration;
+using Patchwire.Agent.Http;
+
+namespace Patchwire.Agent.Sync;
+
+/// <summary>
+/// Receives one snapshot bundle for (caller, project). The header is parsed here (exactly one ref, the expected one;
+/// prerequisites the checkout must already hold), then the pack streams straight from the request into
+/// `git index-pack --strict` in the checkout's own repository, under a size limit, so nothing lands anywhere but
+/// inside the caller's checkout. Then: connectivity check, no symlinks leading out, checkout, baseline ref.
+/// </summary>
+public sealed class SnapshotReceiver(AgentOptions options, CheckoutLocks locks, ILogger<SnapshotReceiver> logger)
+{
+    /// <summary>fsck findings git only warns about by default; in a snapshot they can only be an attack.</summary>
+    private const string StrictChecks = "hasDot=error,hasDotdot=error,hasDotgit=error,fullPathname=error,emptyName=error,badFilemode=error,zeroPaddedFilemode=error";
+
+    public static string ExpectedRef(string project) => "refs/patchwire/snapshots/" + project;
+
+    public async Task<IResult> ReceiveAsync(HttpContext context, string user, string project, string checkout)
+    {
+        var cancellationToken = context.RequestAborted;
+        if (context.Request.ContentLength is { } declared && declared > options.MaxBundleBytes)
+            return TooLarge();
+        var sizeFeature = context.Features.Get<IHttpMaxRequestBodySizeFeature>();
+        if (sizeFeature is { IsReadOnly: false }) sizeFeature.MaxRequestBodySize = options.MaxBundleBytes;
+
+        try
+        {
+            // Held for the whole request: two syncs of one project, or a sync and a run, never interleave.
+            using var held = await locks.AcquireAsync(checkout, cancellationToken);
+            var clock = Stopwatch.StartNew();
+            var (header, headerError) = await BundleHeader.ReadAsync(context.Request.Body, cancellationToken);
+            if (header is null) return Invalid(headerError!);
+            var expected = ExpectedRef(project);
+            if (header.Refs.Count != 1 || header.Refs[0].Name != expected)
+                return Invalid($"it must hold exactly one ref, {expected}");
+            var snapshot = header.Refs[0].ObjectId;
+
+            if (Path.Exists(Path.Combine(checkout, ".git")) && !CheckoutBaseline.HasOwnRepository(checkout))
+                return JsonErrors.Result(409, "checkout is not syncable", new { message = "The checkout's .git is a file or a link; the agent only syncs into a checkout that owns its repository. Remove or re-clone it." });
+            foreach (var prerequisite in header.Prerequisites)
+                if (!await CheckoutBaseline.HasCommitAsync(checkout, prerequisite, cancellationToken))
+                    return JsonErrors.Result(409, "bundle base missing", new { message = "The agent does not have the snapshot this bundle builds on; send a full bundle.", missing = prerequisite });
+            var previous = await CheckoutBaseline.CurrentAsync(checkout, cancellationToken);
+
+            var created = false;
+            if (!CheckoutBaseline.HasOwnRepository(checkout))
+            {
+                created = !Directory.Exists(checkout);
+                Directory.CreateDirectory(checkout);
+                await AgentGit.RunCheckedAsync(checkout, new[] { "init", "-q" }, cancellationToken);
+            }
+            IResult? refused;
+            long received = header.HeaderBytes;
+            try
+            {
+                (refused, received) = await IndexPackAsync(context.Request.Body, header, checkout, cancellationToken);
+                refused ??= await CheckOutAsync(checkout, snapshot, previous, cancellationToken);
+            }
+            catch when (created)
+            {
+                TryDeleteFolder(checkout);
+                throw;
+            }
+            if (refused is not null)
+            {
+                if (created) TryDeleteFolder(checkout);
+                return refused;
+            }
+            logger.LogInformation("sync {User}/{Project}: baseline {Baseline} ({Kind}, {Bytes} bytes, {Ms} ms)",
+                user, project, snapshot, header.Prerequisites.Count == 0 ? "full" : "incremental", received, clock.ElapsedMilliseconds);
+            return Results.Json(new SyncAnswer(project, snapshot));
+        }
+        catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            return TooLarge();
+        }
+        catch (GitFailedException ex)
+        {
+            logger.LogWarning("sync {User}/{Project} failed: {Message}", user, project, ex.Message);
+            return JsonErrors.Result(500, "internal: " + ex.Message);
+        }
+    }
+
+    /// <summary>Streams the pack into index-pack in the checkout's repository. Returns an error result, or null, and the bytes received.</summary>
+    private async Task<(IResult? Refused, long Received)> IndexPackAsync(Stream body, BundleHeader header, string checkout, CancellationToken cancellationToken)
+    {
+        long received = header.HeaderBytes;
+        var limit = options.MaxBundleBytes;
+        var psi = AgentGit.StartInfo(checkout, new[] { "index-pack", "--stdin", "--fix-thin", "--strict=" + StrictChecks, "--max-input-size=" + limit }, redirectStdin: true);
+        using var process = Process.Start(psi) ?? throw new GitFailedException("git index-pack could not be started");
+        var stdoutTask = process.StandardOutput.ReadToEndAsync(CancellationToken.None);
+        var stderrTask = process.StandardError.ReadToEndAsync(CancellationToken.None);
+        var stdin = process.StandardInput.BaseStream;
+        var tooLarge = false;
+        try
+        {
+            received += header.PackStart.Length;
+            await stdin.WriteAsync(header.PackStart, cancellationToken);
+            var buffer = new byte[256 * 1024];
+            int read;
+            while ((read = await body.ReadAsync(buffer, cancellationToken)) > 0)
+            {
+                received += read;
+                if (received > limit) { tooLarge = true; break; }
+                await stdin.WriteAsync(buffer.AsMemory(0, read), cancellationToken);
+            }
+            stdin.Close();
+        }
+        catch (IOException) when (process.HasExited || WaitBriefly(process))
+        {
+            // index-pack stopped reading (a corrupt pack); its stderr says why.
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or BadHttpRequestException)
+        {
+            Kill(process);
+            await process.WaitForExitAsync(CancellationToken.None);
+            if (ex is BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge }) return (TooLarge(), received);
+            throw;
+        }
+        if (tooLarge)
+        {
+            Kill(process);
+            await process.WaitForExitAsync(CancellationToken.None);
+            return (TooLarge(), received);
+        }
+        await process.WaitForExitAsync(CancellationToken.None);
+        var stderr = await stderrTask;
+        await stdoutTask;
+        if (process.ExitCode != 0)
+            return (Invalid(new GitRun(process.ExitCode, "", stderr).FirstErrorLine), received);
+        return (null, received);
+    }
+
+    /// <summary>Checks what arrived is complete and safe, then checks it out and records the baseline. Null on success.</summary>
+    private static async Task<IResult?> CheckOutAsync(string checkout, string snapshot, string? previous, CancellationToken cancellationToken)
+    {
+        var type = await AgentGit.RunAsync(checkout, new[] { "cat-file", "-t", snapshot }, cancellationToken);
+        if (!type.Success || type.Stdout.Trim() != "commit") return Invalid("its ref does not name a commit in the pack");
+        // Every object the snapshot needs must now be present (what `git fetch` calls the connectivity check).
+        var connected = await AgentGit.RunAsync(checkout, new[] { "rev-list", "--objects", "--quiet", snapshot, "--not", "--all" }, cancellationToken);
+        if (!connected.Success) return Invalid("it is incomplete: " + connected.FirstErrorLine);
+
+        var unsafeLink = await SnapshotSymlinks.FindEscapingAsync(checkout, previous, snapshot, cancellationToken);
+        if (unsafeLink is not null)
+            return JsonErrors.Result(400, $"unsafe snapshot: symlink '{unsafeLink.Value.Path}' points outside the project ('{unsafeLink.Value.Target}')",
+                new { message = "Remove the link or list it under sync.exclude in patchwire.yml." });
+
+        // From here on a client that goes away must not leave a half checked-out tree.
+        await CheckoutBaseline.ResetAsync(checkout, snapshot, CancellationToken.None);
+        await AgentGit.RunCheckedAsync(checkout, new[] { "update-ref", "-m", "patchwire sync", CheckoutBaseline.BaselineRef, snapshot }, CancellationToken.None);
+        return null;
+    }
+
+    private static bool WaitBriefly(Process process) => process.WaitForExit(5000);
+
+    private static void Kill(Process process)
+    {
+        try { process.Kill(entireProcessTree: true); } catch (InvalidOperationException) { }
+    }
+
+    private IResult TooLarge() =>
+        JsonErrors.Result(413, "bundle too large", new { maxBytes = options.MaxBundleBytes });
+
+    private static IResult Invalid(string reason) => JsonErrors.Result(400, "invalid bundle: " + reason);
+
+    private static void TryDeleteFolder(string path)
+    {
+        try { Directory.Delete(path, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+    }
+
+    public sealed record SyncAnswer(string Project, string Baseline);
+}

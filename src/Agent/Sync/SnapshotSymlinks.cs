@@ -1,0 +1,70 @@
+using System.Text;
+
+namespace Patchwire.Agent.Sync;
+
+/// <summary>
+/// Finds symlinks in a snapshot whose target is absolute or climbs out of the checkout. Checking them out would
+/// give the AI (and anything run in the checkout) a path out of the user's folder.
+/// </summary>
+public static class SnapshotSymlinks
+{
+    private const string LinkMode = "120000";
+
+    public static async Task<(string Path, string Target)?> FindEscapingAsync(string checkout, string? previous, string snapshot, CancellationToken cancellationToken)
+    {
+        var links = new List<(string Path, string Blob)>();
+        if (previous is not null)
+        {
+            // Only entries that changed since the last baseline (which passed this check) need a look.
+            var diff = await AgentGit.RunCheckedAsync(checkout, new[] { "diff-tree", "-r", "-z", "--no-renames", "--diff-filter=AMT", previous, snapshot }, cancellationToken);
+            var fields = diff.Split('\0');
+            for (var i = 0; i + 1 < fields.Length; i += 2)
+            {
+                var meta = fields[i].TrimStart(':').Split(' ');
+                if (meta.Length >= 4 && meta[1] == LinkMode) links.Add((fields[i + 1], meta[3]));
+            }
+        }
+        else
+        {
+            var tree = await AgentGit.RunCheckedAsync(checkout, new[] { "ls-tree", "-r", "-z", "--full-tree", snapshot }, cancellationToken);
+            foreach (var entry in tree.Split('\0'))
+            {
+                if (!entry.StartsWith(LinkMode + " ", StringComparison.Ordinal)) continue;
+                var tab = entry.IndexOf('\t');
+                var meta = entry.Substring(0, tab).Split(' ');
+                links.Add((entry.Substring(tab + 1), meta[2]));
+            }
+        }
+        if (links.Count == 0) return null;
+
+        var input = new StringBuilder();
+        foreach (var link in links) input.Append(link.Blob).Append('\n');
+        // Latin-1 maps each byte to one char, so the sizes git prints index the text exactly.
+        var batch = await AgentGit.RunCheckedAsync(checkout, new[] { "cat-file", "--batch" }, cancellationToken, input.ToString(), Encoding.Latin1);
+        var position = 0;
+        foreach (var link in links)
+        {
+            var headerEnd = batch.IndexOf('\n', position);
+            var header = batch.Substring(position, headerEnd - position).Split(' ');
+            var size = int.Parse(header[2], System.Globalization.CultureInfo.InvariantCulture);
+            var target = batch.Substring(headerEnd + 1, size);
+            position = headerEnd + 1 + size + 1;
+            if (Escapes(link.Path, target)) return (link.Path, Encoding.UTF8.GetString(Encoding.Latin1.GetBytes(target)));
+        }
+        return null;
+    }
+
+    /// <summary>True when <paramref name="target"/>, read from the folder of <paramref name="linkPath"/>, is absolute or leaves the checkout.</summary>
+    public static bool Escapes(string linkPath, string target)
+    {
+        if (target.Length == 0) return false;
+        if (target.StartsWith('/') || target.StartsWith('\\') || (target.Length >= 2 && target[1] == ':')) return true;
+        var depth = linkPath.Split('/').Length - 1;
+        foreach (var part in target.Split('/', '\\'))
+        {
+            if (part == "..") { if (--depth < 0) return true; }
+            else if (part.Length > 0 && part != ".") depth++;
+        }
+        return false;
+    }
+}

@@ -1,0 +1,70 @@
+using System.Net;
+using System.Net.Http;
+using System.Net.Http.Headers;
+
+namespace Patchwire.PowerShell.Sync;
+
+/// <summary>
+/// The request body of POST /sync: `git bundle create -` streamed straight into the request (chunked), so the
+/// bundle is never written to disk on the laptop and packing overlaps the upload.
+/// </summary>
+public sealed class BundleUpload : HttpContent
+{
+    private readonly GitCli _git;
+    private readonly IReadOnlyList<string> _revisions;
+    private readonly CancellationToken _cancellationToken;
+
+    /// <param name="revisions">The snapshot ref, then "^base" for an incremental bundle.</param>
+    public BundleUpload(GitCli git, IReadOnlyList<string> revisions, CancellationToken cancellationToken)
+    {
+        _git = git;
+        _revisions = revisions;
+        _cancellationToken = cancellationToken;
+        Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
+    }
+
+    public long BytesSent { get; private set; }
+
+    /// <summary>Set when git itself failed to write the bundle (as opposed to the network failing).</summary>
+    public Exception? GitFailure { get; private set; }
+
+    protected override async Task SerializeToStreamAsync(Stream stream, TransportContext? context)
+    {
+        // pack.window=0: no delta search. A delta search over a large tree costs seconds and saves little on
+        // source trees; an incremental bundle is small anyway.
+        var args = new List<string> { "-c", "pack.window=0", "-c", "pack.compression=1", "bundle", "create", "--quiet", "-" };
+        args.AddRange(_revisions);
+        using var process = _git.Start(args);
+        using var registration = _cancellationToken.Register(() => GitCli.TryKill(process));
+        var stderrTask = GitCli.ReadAllAsync(process.StandardError.BaseStream);
+        var buffer = new byte[128 * 1024];
+        var source = process.StandardOutput.BaseStream;
+        try
+        {
+            int read;
+            while ((read = await source.ReadAsync(buffer, 0, buffer.Length, _cancellationToken).ConfigureAwait(false)) > 0)
+            {
+                await stream.WriteAsync(buffer, 0, read, _cancellationToken).ConfigureAwait(false);
+                BytesSent += read;
+            }
+        }
+        catch
+        {
+            GitCli.TryKill(process);
+            throw;
+        }
+        var stderr = System.Text.Encoding.UTF8.GetString(await stderrTask.ConfigureAwait(false));
+        process.WaitForExit();
+        if (process.ExitCode != 0)
+        {
+            GitFailure = new GitCommandException("git bundle create failed: " + GitCli.FirstLines(stderr), stderr);
+            throw GitFailure;
+        }
+    }
+
+    protected override bool TryComputeLength(out long length)
+    {
+        length = -1;
+        return false;
+    }
+}
