@@ -7,7 +7,7 @@ namespace Patchwire.Agent.Runs;
 
 /// <summary>
 /// Runs the AI command (PW_AI_BIN + PW_AI_ARGS) in a checkout: the prompt on stdin, stdout and stderr captured up to
-/// <see cref="OutputLimitBytes"/> each, no PW_* variable of the agent in its environment, and PW_TIMEOUT_SEC (or
+/// <see cref="OutputLimitBytes"/> each, none of the agent's secrets in its environment, and PW_TIMEOUT_SEC (or
 /// cancellation, e.g. the client going away) killing its whole process group, grandchildren included.
 /// </summary>
 public sealed class AiRunner(AgentOptions options)
@@ -90,11 +90,20 @@ public sealed class AiRunner(AgentOptions options)
         }
     }
 
-    /// <summary>Removes every PW_* variable: tokens and agent settings are none of the AI's business.</summary>
+    private static readonly string[] SecretMarkers = { "TOKEN", "SECRET", "PASSWORD", "PASSWD", "KEY", "CREDENTIAL", "AUTH" };
+
+    /// <summary>
+    /// Removes the agent's secrets: PW_AGENT_TOKEN, PW_TOKEN and every other PW_* variable whose name says it holds a
+    /// secret. Other PW_* settings (a stand-in's knobs, for example) and the AI's own variables (its API key) stay.
+    /// </summary>
     internal static void ScrubEnvironment(IDictionary<string, string?> environment)
     {
-        foreach (var key in environment.Keys.Where(k => k.StartsWith("PW_", StringComparison.OrdinalIgnoreCase)).ToList())
-            environment.Remove(key);
+        foreach (var key in environment.Keys.ToList())
+        {
+            var upper = key.ToUpperInvariant();
+            if (upper.StartsWith("PW_", StringComparison.Ordinal) && SecretMarkers.Any(upper.Contains))
+                environment.Remove(key);
+        }
     }
 
     private static void KillTree(Process process, int pid)

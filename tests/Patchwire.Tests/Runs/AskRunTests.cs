@@ -24,7 +24,13 @@ public sealed class AskRunTests
     [Fact]
     public async Task Ask_streams_accepted_then_a_result_whose_diff_applies_and_leaves_the_checkout_exactly_as_before()
     {
-        await using var bed = await RunsTestBed.StartAsync(ChangeEverything, new Dictionary<string, string?> { ["PW_AGENT_TOKEN"] = "legacy-secret-token-value" });
+        await using var bed = await RunsTestBed.StartAsync(ChangeEverything, new Dictionary<string, string?>
+        {
+            ["PW_AGENT_TOKEN"] = "legacy-secret-token-value",
+            ["PW_TOKEN"] = "laptop-token-value",
+            ["PW_GITHUB_API_KEY"] = "api-key-value",
+            ["PW_DEMO_AI_SECONDS"] = "0.5",
+        });
         var repo = bed.CreateCheckout("ana", "app");
         var head = repo.Head;
         var before = CheckoutAssert.Fingerprint(repo.Path);
@@ -70,10 +76,13 @@ public sealed class AskRunTests
         Assert.Equal("ignored build output\n", repo.Read("build/output.bin"));
         Assert.Empty(Directory.GetFiles(Path.Combine(bed.Home, "agent-state", "runs")));
 
-        // The AI saw none of the agent's PW_* settings or secrets.
+        // The AI saw none of the agent's secrets; harmless settings pass.
         var env = File.ReadAllText(bed.Note("env.txt"));
-        Assert.DoesNotContain("PW_", env);
+        Assert.DoesNotContain("PW_AGENT_TOKEN", env);
         Assert.DoesNotContain("legacy-secret-token-value", env);
+        Assert.DoesNotContain("laptop-token-value", env);
+        Assert.DoesNotContain("api-key-value", env);
+        Assert.Contains("PW_DEMO_AI_SECONDS=0.5", env);
     }
 
     [Fact]
