@@ -47,11 +47,17 @@ public sealed class SnapshotReceiver(AgentOptions options, CheckoutLocks locks, 
             var previous = await CheckoutBaseline.CurrentAsync(checkout, cancellationToken);
 
             var created = false;
-            if (!CheckoutBaseline.HasOwnRepository(checkout))
+            if (!CheckoutBaseline.HasOwnRepository(checkout) || !File.Exists(Path.Combine(checkout, ".git", "HEAD")))
             {
+                // Not cancellable: a half-made .git would look like a repository to the next sync. (git init also repairs one.)
                 created = !Directory.Exists(checkout);
                 Directory.CreateDirectory(checkout);
-                await AgentGit.RunCheckedAsync(checkout, new[] { "init", "-q" }, cancellationToken);
+                var init = await AgentGit.RunAsync(checkout, new[] { "init", "-q" }, CancellationToken.None);
+                if (!init.Success)
+                {
+                    if (created) TryDeleteFolder(checkout);
+                    throw new GitFailedException("git init failed: " + init.FirstErrorLine);
+                }
             }
             IResult? refused;
             long received = header.HeaderBytes;
@@ -98,36 +104,31 @@ public sealed class SnapshotReceiver(AgentOptions options, CheckoutLocks locks, 
         var tooLarge = false;
         try
         {
-            received += header.PackStart.Length;
-            await stdin.WriteAsync(header.PackStart, cancellationToken);
             var buffer = new byte[256 * 1024];
-            int read;
-            while ((read = await body.ReadAsync(buffer, cancellationToken)) > 0)
+            var chunk = header.PackStart;
+            while (true)
             {
-                received += read;
-                if (received > limit) { tooLarge = true; break; }
-                await stdin.WriteAsync(buffer.AsMemory(0, read), cancellationToken);
+                if (chunk.Length > 0)
+                {
+                    received += chunk.Length;
+                    if (received > limit) { tooLarge = true; break; }
+                    try { await stdin.WriteAsync(chunk, cancellationToken); }
+                    catch (IOException) { break; } // index-pack stopped reading (a corrupt pack); its stderr says why
+                }
+                var read = await body.ReadAsync(buffer, cancellationToken);
+                if (read == 0) break;
+                chunk = buffer.AsMemory(0, read);
             }
-            stdin.Close();
         }
-        catch (IOException) when (process.HasExited || WaitBriefly(process))
+        catch (Exception ex) when (ex is OperationCanceledException or IOException or BadHttpRequestException)
         {
-            // index-pack stopped reading (a corrupt pack); its stderr says why.
-        }
-        catch (Exception ex) when (ex is OperationCanceledException or BadHttpRequestException)
-        {
-            Kill(process);
-            await process.WaitForExitAsync(CancellationToken.None);
+            // The client went away or sent too much. A truncated pack makes index-pack fail and remove its temporary file.
+            await StopAsync(process, stdin);
             if (ex is BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge }) return (TooLarge(), received);
             throw;
         }
-        if (tooLarge)
-        {
-            Kill(process);
-            await process.WaitForExitAsync(CancellationToken.None);
-            return (TooLarge(), received);
-        }
-        await process.WaitForExitAsync(CancellationToken.None);
+        await StopAsync(process, stdin);
+        if (tooLarge) return (TooLarge(), received);
         var stderr = await stderrTask;
         await stdoutTask;
         if (process.ExitCode != 0)
@@ -155,11 +156,17 @@ public sealed class SnapshotReceiver(AgentOptions options, CheckoutLocks locks, 
         return null;
     }
 
-    private static bool WaitBriefly(Process process) => process.WaitForExit(5000);
-
-    private static void Kill(Process process)
+    /// <summary>Ends index-pack's input and waits; killed only if it hangs, since a killed index-pack leaves its temporary pack behind.</summary>
+    private static async Task StopAsync(Process process, Stream stdin)
     {
-        try { process.Kill(entireProcessTree: true); } catch (InvalidOperationException) { }
+        try { stdin.Close(); } catch (IOException) { }
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        try { await process.WaitForExitAsync(timeout.Token); }
+        catch (OperationCanceledException)
+        {
+            try { process.Kill(entireProcessTree: true); } catch (InvalidOperationException) { }
+            await process.WaitForExitAsync(CancellationToken.None);
+        }
     }
 
     private IResult TooLarge() =>

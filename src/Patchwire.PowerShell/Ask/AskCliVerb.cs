@@ -68,24 +68,24 @@ public sealed class AskCliVerb : ICliVerb, ICliVerbOptions
         foreach (var f in result.Files) context.Out($"  {ApplyCliVerb.StatusLetter(f.Status)} {f.Path}  (+{f.LinesAdded} -{f.LinesRemoved}){(f.Binary ? " binary" : "")}");
         if (!saveOnly) Preview(context, result.Diff);
 
-        if (saveOnly) return Save(context, settings, result.Diff, "Saved");
+        if (saveOnly) return Save(context, settings, result.Diff, "Saved the diff");
         if (result.ExitCode != 0)
         {
-            Save(context, settings, result.Diff, "Not applied because the AI failed; saved");
+            Save(context, settings, result.Diff, "Not applied because the AI failed; saved the diff");
             return 1;
         }
         if (yes) return ApplyAndReport(context, settings, result.Diff, include);
         if (!context.Interactive)
-            return Save(context, settings, result.Diff, "No terminal to ask in (use --yes to apply in scripts); saved");
+            return Save(context, settings, result.Diff, "No terminal to ask in (use --yes to apply in scripts); saved the diff");
 
         while (true)
         {
             var answer = context.ReadLine("Apply? [a]pply all / [c]hoose files / [s]ave / [r]eject: ");
             switch (answer?.Trim().ToLowerInvariant())
             {
-                case null: return Save(context, settings, result.Diff, "Saved");
+                case null: return Save(context, settings, result.Diff, "Saved the diff");
                 case "a": case "apply": return ApplyAndReport(context, settings, result.Diff, include);
-                case "s": case "save": return Save(context, settings, result.Diff, "Saved");
+                case "s": case "save": return Save(context, settings, result.Diff, "Saved the diff");
                 case "r": case "reject":
                     context.Out("Rejected; nothing applied or saved.");
                     return 0;
@@ -96,7 +96,7 @@ public sealed class AskCliVerb : ICliVerb, ICliVerbOptions
                         var yn = context.ReadLine($"  {ApplyCliVerb.StatusLetter(f.Status)} {f.Path} (+{f.LinesAdded} -{f.LinesRemoved}) — apply? [y/N] ");
                         if (yn?.Trim().StartsWith("y", StringComparison.OrdinalIgnoreCase) == true) chosen.Add(f.Path);
                     }
-                    if (chosen.Count == 0) return Save(context, settings, result.Diff, "No file chosen; saved");
+                    if (chosen.Count == 0) return Save(context, settings, result.Diff, "No file chosen; saved the diff");
                     Save(context, settings, result.Diff, "Saved the whole diff");
                     return ApplyAndReport(context, settings, result.Diff, chosen.Select(WildcardPattern.Escape).ToArray());
             }
@@ -118,7 +118,7 @@ public sealed class AskCliVerb : ICliVerb, ICliVerbOptions
     private static int Save(CliContext context, ClientSettings settings, string diff, string what)
     {
         var path = PatchApplier.Save(settings.ProjectRoot, diff);
-        context.Out($"{what} the diff to {path}. Apply it later with 'patchwire apply' (or Invoke-PatchwirePatch).");
+        context.Out($"{what} to {path}. Apply it later with 'patchwire apply' (or Invoke-PatchwirePatch).");
         return 0;
     }
 

@@ -65,11 +65,11 @@ public static class AskRunner
             catch (Exception ex) when (ex is IOException or ObjectDisposedException or HttpRequestException)
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                throw new AskFailedException("connection_lost", $"The connection to the agent at {settings.AgentUrl} broke before the result arrived ({ex.Message}). The agent may have restarted; ask again.");
+                throw new AskFailedException("connection_lost", $"The connection to the agent at {settings.AgentUrl} broke before the result arrived ({ex.Message}). The agent may have restarted: check with 'patchwire doctor', then ask again.");
             }
             cancellationToken.ThrowIfCancellationRequested();
             if (line is null)
-                throw new AskFailedException("connection_lost", $"The agent at {settings.AgentUrl} closed the stream before sending a result (it may have restarted). Ask again.");
+                throw new AskFailedException("connection_lost", $"The agent at {settings.AgentUrl} closed the stream before sending a result. The agent may have restarted: check with 'patchwire doctor', then ask again.");
             if (line.Trim().Length == 0) continue;
 
             JsonDocument doc;

@@ -137,7 +137,12 @@ public static class UnifiedDiff
         for (var i = 1; i < value.Length - 1; i++)
         {
             var c = value[i];
-            if (c != '\\') { bytes.AddRange(Encoding.UTF8.GetBytes(c.ToString())); continue; }
+            if (c != '\\')
+            {
+                var pair = char.IsHighSurrogate(c) && i + 1 < value.Length - 1 ? value.Substring(i++, 2) : c.ToString();
+                bytes.AddRange(Encoding.UTF8.GetBytes(pair));
+                continue;
+            }
             var n = value[++i];
             switch (n)
             {

@@ -13,12 +13,15 @@ public sealed class BundleUpload : HttpContent
     private readonly GitCli _git;
     private readonly IReadOnlyList<string> _revisions;
     private readonly CancellationToken _cancellationToken;
+    private readonly long? _limit;
 
     /// <param name="revisions">The snapshot ref, then "^base" for an incremental bundle.</param>
-    public BundleUpload(GitCli git, IReadOnlyList<string> revisions, CancellationToken cancellationToken)
+    /// <param name="limit">The agent's PW_MAX_BUNDLE_BYTES when it told us: the upload stops as soon as it is exceeded.</param>
+    public BundleUpload(GitCli git, IReadOnlyList<string> revisions, long? limit, CancellationToken cancellationToken)
     {
         _git = git;
         _revisions = revisions;
+        _limit = limit;
         _cancellationToken = cancellationToken;
         Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
     }
@@ -27,6 +30,9 @@ public sealed class BundleUpload : HttpContent
 
     /// <summary>Set when git itself failed to write the bundle (as opposed to the network failing).</summary>
     public Exception? GitFailure { get; private set; }
+
+    /// <summary>True when the bundle grew past the agent's limit (the upload was stopped, or the agent closed on us).</summary>
+    public bool ExceededLimit => _limit is { } limit && BytesSent > limit;
 
     protected override async Task SerializeToStreamAsync(Stream stream, TransportContext? context)
     {
@@ -44,8 +50,9 @@ public sealed class BundleUpload : HttpContent
             int read;
             while ((read = await source.ReadAsync(buffer, 0, buffer.Length, _cancellationToken).ConfigureAwait(false)) > 0)
             {
-                await stream.WriteAsync(buffer, 0, read, _cancellationToken).ConfigureAwait(false);
                 BytesSent += read;
+                if (ExceededLimit) throw new IOException("The snapshot is larger than the agent accepts.");
+                await stream.WriteAsync(buffer, 0, read, _cancellationToken).ConfigureAwait(false);
             }
         }
         catch

@@ -51,7 +51,7 @@ public static class ProjectSync
         using (gate)
         {
             // The snapshot is local work; asking the agent for its baseline overlaps with it.
-            var agentTask = GetBaselineAsync(client, settings.Project, cancellationToken);
+            var agentTask = GetAgentStateAsync(client, settings.Project, cancellationToken);
             string tree;
             SnapshotCommit? previous;
             try
@@ -64,7 +64,7 @@ public static class ProjectSync
                 Observe(agentTask);
                 throw new SyncException($"Could not snapshot '{settings.ProjectRoot}': {ex.Message}", ex);
             }
-            var agentBaseline = await agentTask.ConfigureAwait(false);
+            var (agentBaseline, limit) = await agentTask.ConfigureAwait(false);
 
             var result = new SyncResult { Project = settings.Project, Tree = tree, Path = settings.ProjectRoot, AgentUrl = settings.AgentUrl };
             if (previous is not null && previous.Tree == tree && previous.Commit == agentBaseline)
@@ -81,11 +81,11 @@ public static class ProjectSync
                 (agentBaseline == previous?.Commit || agentBaseline == previous?.Parent || await snapshot.HasCommitAsync(agentBaseline, cancellationToken).ConfigureAwait(false)))
                 parent = agentBaseline;
 
-            var sent = await SendAsync(snapshot, client, tree, previous, parent, progress, cancellationToken).ConfigureAwait(false);
+            var sent = await SendAsync(snapshot, client, tree, previous, parent, limit, progress, cancellationToken).ConfigureAwait(false);
             if (sent is null && parent is not null)
             {
                 progress?.Report("The agent lacks the previous snapshot; sending the whole tree…");
-                sent = await SendAsync(snapshot, client, tree, previous: null, parent: null, progress, cancellationToken).ConfigureAwait(false);
+                sent = await SendAsync(snapshot, client, tree, previous: null, parent: null, limit, progress, cancellationToken).ConfigureAwait(false);
             }
             if (sent is null)
                 throw new SyncException("The agent refused the full snapshot as incomplete; this should not happen. Run 'patchwire doctor' and retry.");
@@ -100,17 +100,27 @@ public static class ProjectSync
     }
 
     /// <summary>The agent's baseline for the project, or null when it has none.</summary>
-    public static async Task<string?> GetBaselineAsync(AgentClient client, string project, CancellationToken cancellationToken)
+    public static async Task<string?> GetBaselineAsync(AgentClient client, string project, CancellationToken cancellationToken) =>
+        (await GetAgentStateAsync(client, project, cancellationToken).ConfigureAwait(false)).Baseline;
+
+    private static async Task<(string? Baseline, long? MaxBundleBytes)> GetAgentStateAsync(AgentClient client, string project, CancellationToken cancellationToken)
     {
-        using var doc = await client.GetJsonAsync("sync/" + Uri.EscapeDataString(project), cancellationToken).ConfigureAwait(false);
-        if (doc.RootElement.ValueKind == JsonValueKind.Object && doc.RootElement.TryGetProperty("baseline", out var b) && b.ValueKind == JsonValueKind.String)
-            return b.GetString();
-        return null;
+        JsonDocument doc;
+        try { doc = await client.GetJsonAsync("sync/" + Uri.EscapeDataString(project), cancellationToken).ConfigureAwait(false); }
+        catch (JsonException ex) { throw new SyncException($"The agent at {client.Settings.AgentUrl} answered GET /sync with something that is not JSON. Is PW_AGENT_URL a Patchwire agent?", ex); }
+        using (doc)
+        {
+            var root = doc.RootElement;
+            if (root.ValueKind != JsonValueKind.Object) return (null, null);
+            var baseline = root.TryGetProperty("baseline", out var b) && b.ValueKind == JsonValueKind.String ? b.GetString() : null;
+            long? limit = root.TryGetProperty("maxBundleBytes", out var m) && m.ValueKind == JsonValueKind.Number && m.TryGetInt64(out var l) ? l : null;
+            return (WorkingTreeSnapshot.IsObjectId(baseline) ? baseline : null, limit);
+        }
     }
 
     /// <summary>Commits (or reuses) the snapshot on <paramref name="parent"/> and posts the bundle; null when the agent lacks the parent (409).</summary>
     private static async Task<(string Baseline, long Bytes, bool Full)?> SendAsync(
-        WorkingTreeSnapshot snapshot, AgentClient client, string tree, SnapshotCommit? previous, string? parent, IProgress<string>? progress, CancellationToken cancellationToken)
+        WorkingTreeSnapshot snapshot, AgentClient client, string tree, SnapshotCommit? previous, string? parent, long? limit, IProgress<string>? progress, CancellationToken cancellationToken)
     {
         SnapshotCommit commit;
         try
@@ -126,7 +136,7 @@ public static class ProjectSync
 
         progress?.Report(parent is null ? "Sending the whole tree to the agent…" : "Sending changes to the agent…");
         var revisions = parent is null ? new[] { snapshot.Ref } : new[] { snapshot.Ref, "^" + parent };
-        using var content = new BundleUpload(snapshot.Git, revisions, cancellationToken);
+        using var content = new BundleUpload(snapshot.Git, revisions, limit, cancellationToken);
         using var request = new HttpRequestMessage(HttpMethod.Post, "sync/" + Uri.EscapeDataString(snapshot.Project)) { Content = content };
         request.Headers.TransferEncodingChunked = true;
         try
@@ -147,9 +157,10 @@ public static class ProjectSync
         {
             throw new SyncException($"Could not pack the snapshot of '{snapshot.WorkTree}': {content.GitFailure.Message}", ex);
         }
-        catch (AgentClientException ex) when (ex.Status == HttpStatusCode.RequestEntityTooLarge)
+        catch (AgentClientException ex) when (ex.Status == HttpStatusCode.RequestEntityTooLarge || (ex.Status is null && content.ExceededLimit))
         {
-            throw new SyncException($"The agent refused the snapshot as too large ({FormatBytes(content.BytesSent)} sent before it stopped; the agent's limit is PW_MAX_BUNDLE_BYTES). Exclude large generated files with sync.exclude in patchwire.yml.", ex);
+            var limitText = limit is { } l ? FormatBytes(l) : "PW_MAX_BUNDLE_BYTES";
+            throw new SyncException($"The snapshot of '{snapshot.WorkTree}' is larger than the agent accepts ({limitText}, set by PW_MAX_BUNDLE_BYTES on the agent). Exclude large or generated files with sync.exclude in patchwire.yml, or ask the admin to raise the limit.", ex);
         }
         catch (JsonException ex)
         {

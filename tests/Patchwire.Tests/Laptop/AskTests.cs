@@ -62,6 +62,36 @@ public sealed class AskTests
     }
 
     [Fact]
+    public async Task A_project_in_a_subfolder_with_patchwire_yml_syncs_that_folder_minus_excludes_and_applies_there()
+    {
+        await using var bed = await LaptopTestBed.StartAsync("""
+            [ -e local-notes.txt ] && touch "$NOTES/excluded-arrived"
+            [ -e f.txt ] || touch "$NOTES/wrong-root"
+            sed -i 's/^line 2$/line TWO/' f.txt
+            """);
+        var token = bed.Agent.AddUser("ana");
+        var mono = bed.CreateProject("mono");
+        mono.Write("app/f.txt", mono.Read("f.txt"));
+        mono.Write("app/patchwire.yml", "project: mono-app\nsync:\n  exclude:\n    - local-notes.txt\n");
+        mono.CommitAll("app");
+        mono.Write("app/local-notes.txt", "not for the agent\n");
+        Directory.CreateDirectory(Path.Combine(mono.Path, "app", "src"));
+        using var session = bed.Session(token);
+
+        var result = (PatchwireAskResult)session.Invoke($"Set-Location '{Path.Combine(mono.Path, "app", "src")}'; Invoke-PatchwireAsk 'x' -Apply")[0].BaseObject;
+
+        Assert.Equal("mono-app", result.Project);
+        Assert.Equal(Path.Combine(mono.Path, "app"), result.ProjectRoot);
+        Assert.False(File.Exists(Path.Combine(bed.Notes, "wrong-root")), "the agent's checkout should be the app folder");
+        Assert.False(File.Exists(Path.Combine(bed.Notes, "excluded-arrived")), "sync.exclude must keep local-notes.txt on the laptop");
+        Assert.Equal(new[] { "f.txt" }, result.Files.Select(f => f.Path));
+        Assert.Equal(PatchApplyMethod.Direct, result.Applied);
+        Assert.Contains("line TWO\n", mono.Read("app/f.txt"));
+        Assert.DoesNotContain("line TWO", mono.Read("f.txt"));
+        Assert.True(Directory.Exists(Path.Combine(bed.Agent.ProjectsRoot, "ana", "mono-app")));
+    }
+
+    [Fact]
     public async Task Progress_shows_syncing_queued_with_position_and_asking()
     {
         // One run at a time overall: ben's slow run holds the slot, so ana's ask queues at position 1.
@@ -193,6 +223,27 @@ public sealed class AskTests
             Assert.Contains("No token", ex.Exception.Message);
             Assert.Contains("patchwire setup --token", ex.Exception.Message);
         }
+    }
+
+    [Fact]
+    public async Task An_agent_killed_mid_run_is_a_connection_error_that_says_to_ask_again()
+    {
+        await using var bed = await LaptopTestBed.StartAsync("""touch "$NOTES/started"; sleep 30""");
+        var token = bed.Agent.AddUser("ana");
+        var project = bed.CreateProject();
+        using var session = bed.Session(token);
+        using var module = new ModuleRunspace();
+        using var ps = module.Create($"Set-Location '{project.Path}'; Invoke-PatchwireAsk 'x' -Apply");
+        var running = Task.Factory.FromAsync(ps.BeginInvoke(), ps.EndInvoke);
+        await bed.WaitForNoteAsync("started");
+        bed.Agent.KillHard();
+
+        Assert.Empty(await running);
+        var error = Assert.Single(ps.Streams.Error);
+        Assert.Equal(ErrorCategory.ConnectionError, error.CategoryInfo.Category);
+        Assert.Contains("before", error.Exception.Message);
+        Assert.Contains("then ask again", error.Exception.Message);
+        Assert.Equal("?? wip.txt\n", project.Status);
     }
 
     [Fact]
