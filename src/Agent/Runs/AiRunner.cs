@@ -14,7 +14,7 @@ public sealed class AiRunner(AgentOptions options)
 {
     public const int OutputLimitBytes = 1024 * 1024;
 
-    /// <param name="started">Called with the process (and group) id once the AI is running, before it is waited on.</param>
+    /// <param name="started">Called with the process (and group) id once the AI is running, before the prompt is written to it.</param>
     /// <exception cref="AiStartException">The command is missing or cannot start.</exception>
     /// <exception cref="OperationCanceledException">Cancelled; the process group is dead when this is thrown.</exception>
     /// <param name="extras">Arguments after PW_AI_ARGS and a per-line stdout callback (chat streams the reply with it).</param>
@@ -65,11 +65,15 @@ public sealed class AiRunner(AgentOptions options)
             var readers = Task.WhenAll(
                 DrainStdoutAsync(stdout, process.StandardOutput.BaseStream, lines, drainCancel.Token),
                 stderr.DrainAsync(process.StandardError.BaseStream, drainCancel.Token));
-            var writer = WritePromptAsync(process.StandardInput.BaseStream, prompt, drainCancel.Token);
+            var writer = Task.CompletedTask;
             var timedOut = false;
             try
             {
+                // The pid must be on record (the run journal, fsynced) before the AI gets its prompt: an AI that was
+                // already at work when the agent is killed -9 could otherwise not be found and stopped on restart.
+                // Killed before this line, the AI has no prompt and sees its stdin and stdout close.
                 started?.Invoke(pid);
+                writer = WritePromptAsync(process.StandardInput.BaseStream, prompt, drainCancel.Token);
                 using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
                 timeout.CancelAfter(options.Timeout);
                 try

@@ -46,14 +46,41 @@ public sealed class RunRecovery(RunJournal journal, ILogger<RunRecovery> log)
     }
 
     /// <summary>
-    /// Kills the processes of session <paramref name="sessionId"/> that work inside the checkout. Requiring both
-    /// keeps an unrelated process that happens to reuse the id safe.
+    /// Kills the processes of session <paramref name="sessionId"/> that work inside the checkout, and returns once
+    /// they are gone: the checkout must not be reset under a process that is still writing to it. Requiring both the
+    /// session and the folder keeps an unrelated process that happens to reuse the id safe.
     /// </summary>
-    private static void KillLeftovers(int sessionId, string checkout)
+    private void KillLeftovers(int sessionId, string checkout)
     {
         if (!OperatingSystem.IsLinux() || !Directory.Exists("/proc")) return;
-        var killed = 0;
         var realCheckout = ProjectPaths.RealPath(checkout).TrimEnd('/') + "/";
+        // SIGKILL takes effect only when the target next runs (late on a loaded box), and a process forked while
+        // /proc was being listed can be missed by that pass: scan again until a pass finds none of them alive.
+        var deadline = DateTime.UtcNow + KillWaitLimit;
+        while (true)
+        {
+            var alive = 0;
+            foreach (var pid in LiveProcesses(sessionId, realCheckout))
+            {
+                ProcessGroup.KillProcess(pid);
+                alive++;
+            }
+            if (alive == 0) return;
+            if (DateTime.UtcNow > deadline)
+            {
+                log.LogWarning("{Count} process(es) of an interrupted run in {Checkout} did not die within {Seconds} s of SIGKILL", alive, checkout, KillWaitLimit.TotalSeconds);
+                return;
+            }
+            Thread.Sleep(20);
+        }
+    }
+
+    private static readonly TimeSpan KillWaitLimit = TimeSpan.FromSeconds(10);
+
+    /// <summary>Processes of the session, not yet exited (a zombie has), whose working folder is in the checkout.</summary>
+    private static List<int> LiveProcesses(int sessionId, string realCheckout)
+    {
+        var found = new List<int>();
         foreach (var dir in Directory.EnumerateDirectories("/proc"))
         {
             if (!int.TryParse(Path.GetFileName(dir), out var pid)) continue;
@@ -62,13 +89,13 @@ public sealed class RunRecovery(RunJournal journal, ILogger<RunRecovery> log)
                 var stat = File.ReadAllText(Path.Combine(dir, "stat"));
                 // Fields after the parenthesised command name: state ppid pgrp session ...
                 var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-                if (fields.Length < 4 || !int.TryParse(fields[3], out var session) || session != sessionId) continue;
+                if (fields.Length < 4 || fields[0] is "Z" or "X" || !int.TryParse(fields[3], out var session) || session != sessionId) continue;
                 var cwd = new DirectoryInfo(Path.Combine(dir, "cwd")).LinkTarget;
                 if (cwd is null || !(cwd.TrimEnd('/') + "/").StartsWith(realCheckout, StringComparison.Ordinal)) continue;
-                if (ProcessGroup.KillProcess(pid)) killed++;
+                found.Add(pid);
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException) { }
         }
-        if (killed > 0) Thread.Sleep(200); // SIGKILL is asynchronous; let them go before the tree is reset under them
+        return found;
     }
 }

@@ -1,3 +1,5 @@
+using System.Text.Json;
+
 namespace Patchwire.Tests.Runs;
 
 public sealed class CrashRecoveryTests
@@ -8,6 +10,7 @@ public sealed class CrashRecoveryTests
         await using var bed = await RunsTestBed.StartAsync("""
             id=$(cat)
             if [ "$id" = "crash" ]; then
+              cat "$NOTES"/../home/agent-state/runs/*.json > "$NOTES/journal-at-prompt.json"
               echo "half-made change" >> src/app.txt
               rm gone.txt
               echo new > new-file.txt
@@ -27,6 +30,12 @@ public sealed class CrashRecoveryTests
             var running = await AskStream.OpenAsync(ana, new { prompt = "crash", project = "app" });
             await running.NextAsync();
             var aiPid = await DisconnectTests.WaitForPidAsync(bed.Note("ai.pid"));
+            // Recovery can only find an AI whose pid was journaled before it got its prompt and went to work.
+            using (var journal = JsonDocument.Parse(File.ReadAllText(bed.Note("journal-at-prompt.json"))))
+            {
+                var journaled = journal.RootElement.GetProperty("aiProcessId");
+                Assert.Equal<int?>(aiPid, journaled.ValueKind == JsonValueKind.Number ? journaled.GetInt32() : null);
+            }
             Assert.NotEqual(head, repo.Head);
             Assert.Single(Directory.GetFiles(Path.Combine(bed.Home, "agent-state", "runs"), "*.json"));
 
