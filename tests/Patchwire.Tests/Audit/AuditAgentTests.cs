@@ -43,6 +43,8 @@ public sealed class AuditAgentTests
         Assert.Equal(ask.Events[0].GetProperty("queueWaitMs").GetInt64(), root.GetProperty("queue_wait_ms").GetInt64());
         if (!OperatingSystem.IsWindows()) Assert.Equal(0x180, OwnerOnly.GetUnixMode(log));
 
+        // Stopped first, so that everything it keeps is on disk and no file is locked or half-replaced while it is read.
+        await bed.Agent.StopAsync();
         var needle = Encoding.UTF8.GetBytes("secret-sauce-");
         foreach (var file in Directory.EnumerateFiles(bed.Home, "*", SearchOption.AllDirectories))
             Assert.True(File.ReadAllBytes(file).AsSpan().IndexOf(needle) < 0, "the prompt's text was written to " + file);
