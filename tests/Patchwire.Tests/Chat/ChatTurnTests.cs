@@ -191,7 +191,7 @@ public sealed class ChatTurnTests
         using var client = bed.Client("ana");
         var uuid = NewUuid();
 
-        var stream = await ChatStream.OpenAsync(client, uuid, "say: started\nwrite: d.txt x\nhang");
+        var stream = await ChatStream.OpenAsync(client, uuid, "write: d.txt x\nsay: started\nhang");
         await stream.UntilAsync("chat_text", "started");
         var pid = await bed.StandInPidAsync();
         Assert.True(File.Exists(Path.Combine(repo.Path, "d.txt")));
@@ -228,8 +228,9 @@ public sealed class ChatTurnTests
             Assert.EndsWith("--resume " + aiSession, bed.ArgsLog[^1]);
 
             // Killed (-9) in the middle of turn three: on the next start the turn is failed, not left in flight, and the checkout is back.
-            var hung = await ChatStream.OpenAsync(client, uuid, "say: turn {turn}\nwrite: src/app.txt half-written\nhang");
+            var hung = await ChatStream.OpenAsync(client, uuid, "write: src/app.txt half-written\nsay: turn {turn}\nhang");
             await hung.UntilAsync("chat_text", "turn 3");
+            Assert.Equal("half-written\n", File.ReadAllText(Path.Combine(repo.Path, "src", "app.txt")));
             await bed.RestartAsync(hard: true);
             await hung.DisposeAsync();
         }
