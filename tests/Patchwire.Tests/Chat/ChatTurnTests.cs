@@ -167,7 +167,7 @@ public sealed class ChatTurnTests
     [Fact]
     public async Task A_turn_past_the_timeout_is_stopped_with_its_processes_and_the_checkout_restored()
     {
-        await using var bed = await ChatTestBed.StartAsync(new Dictionary<string, string?> { ["PW_TIMEOUT_SEC"] = "2" });
+        await using var bed = await ChatTestBed.StartAsync(new Dictionary<string, string?> { ["PW_TIMEOUT_SEC"] = "3" }); // time for the stand-in to speak on a loaded box
         var repo = bed.CreateCheckout("ana");
         var before = CheckoutAssert.Fingerprint(repo.Path);
         using var client = bed.Client("ana");

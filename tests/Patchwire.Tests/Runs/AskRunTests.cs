@@ -148,7 +148,7 @@ public sealed class AskRunTests
             echo $! > "$NOTES/grandchild.pid"
             echo $$ > "$NOTES/ai.pid"
             sleep 300
-            """, new Dictionary<string, string?> { ["PW_TIMEOUT_SEC"] = "1" });
+            """, new Dictionary<string, string?> { ["PW_TIMEOUT_SEC"] = "3" }); // time for the script to reach its pid notes on a loaded box
         var repo = bed.CreateCheckout("ana", "app");
         var before = CheckoutAssert.Fingerprint(repo.Path);
         using var client = bed.Client("ana");
