@@ -90,6 +90,28 @@ public sealed class RunsTestBed : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await Agent.DisposeAsync();
+        KillStrayStandIns();
         _temp.Dispose();
+    }
+
+    /// <summary>
+    /// A failed test can leave a stand-in that outlived its agent (they run in their own session): kill those whose
+    /// pid is in a note, only while they still work inside this bed's folder (a reused pid is someone else's).
+    /// </summary>
+    private void KillStrayStandIns()
+    {
+        if (!OperatingSystem.IsLinux() || !Directory.Exists(Notes)) return;
+        var inside = _temp.Path.TrimEnd('/') + "/";
+        foreach (var note in Directory.GetFiles(Notes, "*.pid"))
+        {
+            if (!int.TryParse(File.ReadAllText(note).Trim(), out var pid) || !ProcessProbe.IsAlive(pid)) continue;
+            try
+            {
+                var cwd = new DirectoryInfo($"/proc/{pid}/cwd").LinkTarget;
+                if (cwd is not null && (cwd.TrimEnd('/') + "/").StartsWith(inside, StringComparison.Ordinal))
+                    System.Diagnostics.Process.GetProcessById(pid).Kill();
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException or InvalidOperationException) { }
+        }
     }
 }
