@@ -41,10 +41,9 @@ public sealed class SnapshotReceiver(AgentOptions options, CheckoutLocks locks, 
 
             if (Path.Exists(Path.Combine(checkout, ".git")) && !CheckoutBaseline.HasOwnRepository(checkout))
                 return JsonErrors.Result(409, "checkout is not syncable", new { message = "The checkout's .git is a file or a link; the agent only syncs into a checkout that owns its repository. Remove or re-clone it." });
-            foreach (var prerequisite in header.Prerequisites)
-                if (!await CheckoutBaseline.HasCommitAsync(checkout, prerequisite, cancellationToken))
-                    return JsonErrors.Result(409, "bundle base missing", new { message = "The agent does not have the snapshot this bundle builds on; send a full bundle.", missing = prerequisite });
-            var previous = await CheckoutBaseline.CurrentAsync(checkout, cancellationToken);
+            var (previous, missing) = await CheckoutBaseline.ProbeAsync(checkout, header.Prerequisites, cancellationToken);
+            if (missing is not null)
+                return JsonErrors.Result(409, "bundle base missing", new { message = "The agent does not have the snapshot this bundle builds on; send a full bundle.", missing });
 
             var created = false;
             if (!CheckoutBaseline.HasOwnRepository(checkout) || !File.Exists(Path.Combine(checkout, ".git", "HEAD")))

@@ -118,15 +118,21 @@ public sealed class WorkingTreeSnapshot
     {
         Directory.CreateDirectory(StateDirectory);
         var syncExcludes = Path.Combine(StateDirectory, "exclude-" + Project);
-        var combinedExcludes = Path.Combine(StateDirectory, "ignore-" + Project);
         var syncPatterns = ExcludePatterns(excludes);
         WriteIfChanged(syncExcludes, string.Join("\n", syncPatterns) + "\n");
-        var userExcludes = await UserExcludesAsync(cancellationToken).ConfigureAwait(false);
-        WriteIfChanged(combinedExcludes, userExcludes + "\n" + string.Join("\n", syncPatterns) + "\n");
 
         PreparePrivateIndex();
         var env = new Dictionary<string, string> { ["GIT_INDEX_FILE"] = PrivateIndex };
-        var git = _git.With(env, "-c", "core.excludesFile=" + combinedExcludes.Replace('\\', '/'));
+        var git = _git.With(env);
+        if (excludes.Count > 0)
+        {
+            // So `git add` never even reads excluded files, sync.exclude joins the ignore rules. core.excludesFile takes one
+            // file, so the user's own global excludes are copied in first. (.patchwire/ alone is cheaper to drop afterwards.)
+            var combinedExcludes = Path.Combine(StateDirectory, "ignore-" + Project);
+            var userExcludes = await UserExcludesAsync(cancellationToken).ConfigureAwait(false);
+            WriteIfChanged(combinedExcludes, userExcludes + "\n" + string.Join("\n", syncPatterns) + "\n");
+            git = _git.With(env, "-c", "core.excludesFile=" + combinedExcludes.Replace('\\', '/'));
+        }
         var scope = Prefix.Length == 0 ? "." : ":(top,literal)" + Prefix;
         await git.RunCheckedAsync(new[] { "add", "-A", "--", scope }, cancellationToken).ConfigureAwait(false);
 
