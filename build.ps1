@@ -53,6 +53,14 @@ function Invoke-Build {
     Write-Host "Built $Configuration; module in $moduleOut"
 }
 
+# The pwsh running this script: a plain pwsh, or 'dotnet pwsh' (the local tool), whose process is dotnet itself.
+function Invoke-ChildPwsh {
+    param([string[]] $Arguments)
+    $self = [Environment]::ProcessPath
+    if ([IO.Path]::GetFileNameWithoutExtension($self) -eq 'dotnet') { & $self (Join-Path $PSHOME 'pwsh.dll') @Arguments }
+    else { & $self @Arguments }
+}
+
 function Get-PesterModule {
     $packages = Join-Path $root '.tools/packages'
     $psd1 = Join-Path $packages 'pester/5.7.1/tools/Pester.psd1'
@@ -99,7 +107,7 @@ Import-Module '$pester' -RequiredVersion 5.7.1
 `$r = Invoke-Pester -Configuration `$config
 @{ passed = `$r.PassedCount; failed = `$r.FailedCount + `$r.FailedBlocksCount + `$r.FailedContainersCount } | ConvertTo-Json | Set-Content '$summary'
 "@
-        & (Get-Process -Id $PID).Path -NoProfile -NonInteractive -Command $script
+        Invoke-ChildPwsh @('-NoProfile', '-NonInteractive', '-Command', $script)
         if (Test-Path $summary) {
             $p = Get-Content $summary -Raw | ConvertFrom-Json
             $passed += [int] $p.passed; $failed += [int] $p.failed

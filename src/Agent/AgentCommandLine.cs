@@ -43,7 +43,7 @@ public static class AgentCommandLine
             app = AgentApplication.Build(options);
             AgentApplication.PrepareState(app);
         }
-        catch (Exception ex) when (ex is ConfigurationException or RegistryException)
+        catch (Exception ex) when (ex is ConfigurationException or RegistryException or IOException or UnauthorizedAccessException)
         {
             Console.Error.WriteLine($"patchwire-agent: {ex.Message}");
             return 2;

@@ -22,6 +22,8 @@ public sealed class AgentOptions
     public string? LegacyToken { get; init; }
     /// <summary>Largest request body accepted (413 beyond). PW_MAX_BODY_BYTES, default 16 MiB.</summary>
     public required long MaxBodyBytes { get; init; }
+    /// <summary>Largest prompt accepted by /ask and /chat, in UTF-8 bytes (413 beyond). PW_MAX_PROMPT_BYTES, default 1 MiB.</summary>
+    public long MaxPromptBytes { get; init; } = 1024 * 1024;
     /// <summary>Largest sync bundle accepted. PW_MAX_BUNDLE_BYTES, default 2 GiB.</summary>
     public required long MaxBundleBytes { get; init; }
     /// <summary>How often remembered last-seen times are written to the registry. PW_LAST_SEEN_FLUSH_SEC, default 60.</summary>
@@ -47,6 +49,11 @@ public sealed class AgentOptions
             throw new ConfigurationException($"PW_AGENT_HOST '{host}' is not a host name or IP address.");
         var legacy = PatchwireHome.Get(env, "PW_AGENT_TOKEN");
 
+        NotAFile("PW_HOME", home.Home);
+        NotAFile("PW_PROJECTS_ROOT", home.ProjectsRoot(env));
+        NotADirectory("PW_USERS_FILE", home.UsersFile(env));
+        NotADirectory("PW_AUDIT_LOG", home.AuditLog(env));
+
         return new AgentOptions
         {
             Home = home.Home,
@@ -64,9 +71,20 @@ public sealed class AgentOptions
             AuditLogMaxFiles = Int(env, "PW_AUDIT_LOG_MAX_FILES", 3, 0, 1000),
             LegacyToken = string.IsNullOrEmpty(legacy) ? null : legacy,
             MaxBodyBytes = Long(env, "PW_MAX_BODY_BYTES", 16L * 1024 * 1024, 1024, long.MaxValue),
+            MaxPromptBytes = Long(env, "PW_MAX_PROMPT_BYTES", 1024 * 1024, 1, int.MaxValue),
             MaxBundleBytes = Long(env, "PW_MAX_BUNDLE_BYTES", 2L * 1024 * 1024 * 1024, 1024, long.MaxValue),
             LastSeenFlushInterval = TimeSpan.FromSeconds(Int(env, "PW_LAST_SEEN_FLUSH_SEC", 60, 1, 86400)),
         };
+    }
+
+    private static void NotAFile(string name, string path)
+    {
+        if (File.Exists(path)) throw new ConfigurationException($"{name} '{path}' is a file; it must be a folder (or not exist yet).");
+    }
+
+    private static void NotADirectory(string name, string path)
+    {
+        if (Directory.Exists(path)) throw new ConfigurationException($"{name} '{path}' is a folder; it must name a file.");
     }
 
     private static int Int(IDictionary env, string name, int fallback, int min, int max) =>

@@ -1,3 +1,5 @@
+using System.Security.Cryptography;
+using System.Text;
 using System.Text.Json.Serialization;
 
 namespace Patchwire.Core.Audit;
@@ -8,6 +10,7 @@ namespace Patchwire.Core.Audit;
 /// </summary>
 public sealed class AuditEntry
 {
+    /// <summary>When the turn was logged. Left at default, the writer stamps the moment of the append (keeping the file in time order).</summary>
     [JsonPropertyName("ts")] public DateTimeOffset Timestamp { get; set; }
     [JsonPropertyName("user")] public string User { get; set; } = "";
     [JsonPropertyName("project")] public string Project { get; set; } = "";
@@ -25,4 +28,18 @@ public sealed class AuditEntry
     [JsonPropertyName("uuid")] public string? Uuid { get; set; }
     [JsonPropertyName("tokens_in")] public long? TokensIn { get; set; }
     [JsonPropertyName("tokens_out")] public long? TokensOut { get; set; }
+
+    public const string AskRoute = "/ask";
+    public const string ChatRoute = "/chat";
+
+    /// <summary>The SHA-256 of the prompt's UTF-8 bytes as lowercase hex: all the log ever keeps of a prompt.</summary>
+    public static string HashPrompt(string prompt)
+    {
+        if (prompt is null) throw new ArgumentNullException(nameof(prompt));
+        using var sha = SHA256.Create();
+        var hash = sha.ComputeHash(Encoding.UTF8.GetBytes(prompt));
+        var hex = new StringBuilder(hash.Length * 2);
+        foreach (var b in hash) hex.Append(b.ToString("x2", System.Globalization.CultureInfo.InvariantCulture));
+        return hex.ToString();
+    }
 }

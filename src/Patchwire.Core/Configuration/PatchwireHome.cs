@@ -23,10 +23,11 @@ public sealed class PatchwireHome
     public string EnvFile => Path.Combine(Home, "env");
     public string SessionsFile => Path.Combine(Home, "agent-sessions.json");
 
+    /// <summary>A variable's value; an empty value counts as unset (as after PW_X= in a shell, or $env:PW_X = '').</summary>
     public static string? Get(IDictionary? env, string name)
     {
-        if (env is null) return Environment.GetEnvironmentVariable(name);
-        return env.Contains(name) ? env[name] as string : null;
+        var value = env is null ? Environment.GetEnvironmentVariable(name) : env.Contains(name) ? env[name] as string : null;
+        return string.IsNullOrEmpty(value) ? null : value;
     }
 
     public static string ExpandHome(string path)

@@ -1,9 +1,11 @@
 using System.Reflection;
 using System.Runtime.InteropServices;
+using System.Security.AccessControl;
+using System.Security.Principal;
 
 namespace Patchwire.Core.IO;
 
-/// <summary>Restricts a file to its owner (mode 600 on Unix).</summary>
+/// <summary>Restricts a file to its owner: mode 600 on Unix, an ACL granting only the current user on Windows.</summary>
 public static class OwnerOnly
 {
     // File.SetUnixFileMode exists from .NET 7 on, which is what both the agent and pwsh 7 run on; netstandard2.0 cannot name it,
@@ -12,8 +14,22 @@ public static class OwnerOnly
 
     public static void Apply(string path)
     {
-        if (RuntimeInformation.IsOSPlatform(OSPlatform.Windows)) return;
+        if (RuntimeInformation.IsOSPlatform(OSPlatform.Windows))
+        {
+            ApplyWindowsAcl(path);
+            return;
+        }
         SetMode.Value?.Invoke(path, 0x180); // 0600: UserRead | UserWrite
+    }
+
+    private static void ApplyWindowsAcl(string path)
+    {
+        var me = WindowsIdentity.GetCurrent().User;
+        if (me is null) return;
+        var security = new FileSecurity();
+        security.SetAccessRuleProtection(isProtected: true, preserveInheritance: false); // drop inherited entries (Users, Everyone)
+        security.AddAccessRule(new FileSystemAccessRule(me, FileSystemRights.FullControl, AccessControlType.Allow));
+        new FileInfo(path).SetAccessControl(security);
     }
 
     /// <summary>Creates (or truncates) <paramref name="path"/> and narrows its mode before any byte is written.</summary>

@@ -50,6 +50,18 @@ public sealed class ResultEvent
     [JsonPropertyName("exitCode")] public int ExitCode { get; set; }
     /// <summary>Added beyond upstream: the commit the run started from, when the request named one.</summary>
     [JsonPropertyName("baseline")] public string? Baseline { get; set; }
+    /// <summary>Added beyond upstream: per file of <see cref="Files"/>, in the same order, its status and line counts.</summary>
+    [JsonPropertyName("changes")] public List<FileChangeInfo> Changes { get; set; } = new();
+}
+
+/// <summary>One changed file of a result: git's status letter (A added, M modified, D deleted, R renamed, C copied, T type changed), line counts (null for binary files), the old path of a rename.</summary>
+public sealed class FileChangeInfo
+{
+    [JsonPropertyName("path")] public string Path { get; set; } = "";
+    [JsonPropertyName("status")] public string Status { get; set; } = "";
+    [JsonPropertyName("additions")] public int? Additions { get; set; }
+    [JsonPropertyName("deletions")] public int? Deletions { get; set; }
+    [JsonPropertyName("oldPath")] public string? OldPath { get; set; }
 }
 
 public sealed class ErrorEvent

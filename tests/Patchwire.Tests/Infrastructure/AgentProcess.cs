@@ -105,6 +105,19 @@ public sealed class AgentProcess : IAsyncDisposable
         return agent;
     }
 
+    /// <summary>Waits until the agent has printed a line matching <paramref name="predicate"/>; returns it.</summary>
+    public async Task<string> WaitForOutputAsync(Func<string, bool> predicate, TimeSpan? timeout = null)
+    {
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(30));
+        while (true)
+        {
+            var line = _output.FirstOrDefault(predicate);
+            if (line is not null) return line;
+            if (DateTime.UtcNow > deadline) throw new TimeoutException("No matching agent output. Output:\n" + string.Join("\n", Output));
+            await Task.Delay(20);
+        }
+    }
+
     public HttpClient Client(string? token = null)
     {
         var client = new HttpClient { BaseAddress = new Uri(BaseUrl), Timeout = TimeSpan.FromMinutes(5) };

@@ -32,7 +32,6 @@ public sealed class PowerShellSession : IDisposable
                 System.Environment.SetEnvironmentVariable(k, v);
             }
         var iss = InitialSessionState.CreateDefault2();
-        iss.ExecutionPolicy = Microsoft.PowerShell.ExecutionPolicy.Bypass;
         _runspace = RunspaceFactory.CreateRunspace(iss);
         _runspace.Open();
         Invoke($"Import-Module '{TestPaths.ModuleDll}'");

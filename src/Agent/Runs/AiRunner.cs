@@ -1,0 +1,146 @@
+using System.Diagnostics;
+using System.Text;
+using Patchwire.Agent.Configuration;
+using Patchwire.Agent.Health;
+
+namespace Patchwire.Agent.Runs;
+
+/// <summary>
+/// Runs the AI command (PW_AI_BIN + PW_AI_ARGS) in a checkout: the prompt on stdin, stdout and stderr captured up to
+/// <see cref="OutputLimitBytes"/> each, none of the agent's secrets in its environment, and PW_TIMEOUT_SEC (or
+/// cancellation, e.g. the client going away) killing its whole process group, grandchildren included.
+/// </summary>
+public sealed class AiRunner(AgentOptions options)
+{
+    public const int OutputLimitBytes = 1024 * 1024;
+
+    /// <param name="started">Called with the process (and group) id once the AI is running, before it is waited on.</param>
+    /// <exception cref="AiStartException">The command is missing or cannot start.</exception>
+    /// <exception cref="OperationCanceledException">Cancelled; the process group is dead when this is thrown.</exception>
+    public async Task<AiRunOutcome> RunAsync(string workingDirectory, string prompt, Action<int>? started, CancellationToken cancellationToken)
+    {
+        var command = CommandResolver.Resolve(options.AiBin)
+            ?? throw new AiStartException($"The AI command '{options.AiBin}' was not found (PW_AI_BIN). Install it or point PW_AI_BIN at it.");
+        var psi = new ProcessStartInfo
+        {
+            WorkingDirectory = workingDirectory,
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        if (ProcessGroup.Launcher is { } setsid)
+        {
+            psi.FileName = setsid;
+            psi.ArgumentList.Add(command);
+        }
+        else
+        {
+            psi.FileName = command;
+        }
+        foreach (var arg in options.AiArgs) psi.ArgumentList.Add(arg);
+        ScrubEnvironment(psi.Environment);
+
+        var process = new Process { StartInfo = psi };
+        var clock = Stopwatch.StartNew();
+        try
+        {
+            if (!process.Start()) throw new AiStartException($"The AI command '{options.AiBin}' did not start.");
+        }
+        catch (System.ComponentModel.Win32Exception ex)
+        {
+            process.Dispose();
+            throw new AiStartException($"The AI command '{options.AiBin}' could not start: {ex.Message}", ex);
+        }
+
+        using (process)
+        {
+            var pid = process.Id;
+            var stdout = new BoundedOutput(OutputLimitBytes);
+            var stderr = new BoundedOutput(OutputLimitBytes);
+            using var drainCancel = new CancellationTokenSource();
+            var readers = Task.WhenAll(
+                stdout.DrainAsync(process.StandardOutput.BaseStream, drainCancel.Token),
+                stderr.DrainAsync(process.StandardError.BaseStream, drainCancel.Token));
+            var writer = WritePromptAsync(process.StandardInput.BaseStream, prompt, drainCancel.Token);
+            var timedOut = false;
+            try
+            {
+                started?.Invoke(pid);
+                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                timeout.CancelAfter(options.Timeout);
+                try
+                {
+                    await process.WaitForExitAsync(timeout.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+                {
+                    timedOut = true;
+                }
+            }
+            finally
+            {
+                // Whatever happened, nothing the AI started may outlive the run: it would keep writing into the checkout.
+                KillTree(process, pid);
+                await FinishReadersAsync(readers, writer, drainCancel).ConfigureAwait(false);
+            }
+            cancellationToken.ThrowIfCancellationRequested();
+            clock.Stop();
+            return new AiRunOutcome(timedOut ? -1 : process.ExitCode, stdout.Text(), stderr.Text(), clock.Elapsed, timedOut);
+        }
+    }
+
+    private static readonly string[] SecretMarkers = { "TOKEN", "SECRET", "PASSWORD", "PASSWD", "KEY", "CREDENTIAL", "AUTH" };
+
+    /// <summary>
+    /// Removes the agent's secrets: PW_AGENT_TOKEN, PW_TOKEN and every other PW_* variable whose name says it holds a
+    /// secret. Other PW_* settings (a stand-in's knobs, for example) and the AI's own variables (its API key) stay.
+    /// </summary>
+    internal static void ScrubEnvironment(IDictionary<string, string?> environment)
+    {
+        foreach (var key in environment.Keys.ToList())
+        {
+            var upper = key.ToUpperInvariant();
+            if (upper.StartsWith("PW_", StringComparison.Ordinal) && SecretMarkers.Any(upper.Contains))
+                environment.Remove(key);
+        }
+    }
+
+    private static void KillTree(Process process, int pid)
+    {
+        ProcessGroup.KillGroup(pid);
+        try
+        {
+            if (!process.HasExited) process.Kill(entireProcessTree: true);
+        }
+        catch (InvalidOperationException) { }
+        catch (System.ComponentModel.Win32Exception) { }
+        try { process.WaitForExit(5000); } catch (InvalidOperationException) { }
+    }
+
+    private static async Task WritePromptAsync(Stream stdin, string prompt, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var bytes = Encoding.UTF8.GetBytes(prompt);
+            await stdin.WriteAsync(bytes, cancellationToken).ConfigureAwait(false);
+            await stdin.FlushAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (IOException) { } // the AI exited or closed stdin without reading it all
+        catch (OperationCanceledException) { }
+        catch (ObjectDisposedException) { }
+        finally
+        {
+            try { stdin.Dispose(); } catch (IOException) { }
+        }
+    }
+
+    /// <summary>The pipes normally close with the group; if something escaped it and holds them open, stop waiting after a few seconds.</summary>
+    private static async Task FinishReadersAsync(Task readers, Task writer, CancellationTokenSource drainCancel)
+    {
+        var all = Task.WhenAll(readers, writer);
+        if (await Task.WhenAny(all, Task.Delay(TimeSpan.FromSeconds(5))).ConfigureAwait(false) == all) return;
+        drainCancel.Cancel();
+        await Task.WhenAny(all, Task.Delay(TimeSpan.FromSeconds(1))).ConfigureAwait(false);
+    }
+}

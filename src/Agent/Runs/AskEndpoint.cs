@@ -1,0 +1,165 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Microsoft.AspNetCore.Http.Features;
+using Patchwire.Agent.Audit;
+using Patchwire.Agent.Checkouts;
+using Patchwire.Agent.Configuration;
+using Patchwire.Agent.Http;
+using Patchwire.Agent.Identity;
+using Patchwire.Core.Audit;
+using Patchwire.Core.Protocol;
+
+namespace Patchwire.Agent.Runs;
+
+/// <summary>
+/// POST /ask (SPEC §7): pre-flight failures as plain HTTP before any stream byte, then an NDJSON stream of
+/// queued?, accepted, and one result or error, each flushed as it happens.
+/// </summary>
+public sealed class AskEndpoint(
+    AgentOptions options,
+    ProjectPaths paths,
+    CheckoutLocks locks,
+    RunScheduler scheduler,
+    RunExecutor executor,
+    AuditLog audit,
+    IHostApplicationLifetime lifetime,
+    ILogger<AskEndpoint> log)
+{
+    public async Task HandleAsync(HttpContext context)
+    {
+        var user = context.GetCaller().Name;
+        var (request, problem) = await ReadRequestAsync(context, user);
+        if (problem is not null)
+        {
+            await problem.ExecuteAsync(context);
+            return;
+        }
+        var (prompt, project, checkout, baseline, verifyClean) = request!.Value;
+
+        context.Response.StatusCode = StatusCodes.Status200OK;
+        context.Response.ContentType = "application/x-ndjson; charset=utf-8";
+        context.Response.Headers.CacheControl = "no-cache";
+        context.Response.Headers["X-Accel-Buffering"] = "no";
+        context.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
+        await context.Response.StartAsync(context.RequestAborted);
+
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, lifetime.ApplicationStopping);
+        using var ticket = scheduler.Enter(user);
+        try
+        {
+            if (ticket.Position > 0) await WriteEventAsync(context, new QueuedEvent { Position = ticket.Position });
+            await ticket.WaitAsync(stop.Token);
+            var queueWaitMs = (long)ticket.QueueWait.TotalMilliseconds;
+            await WriteEventAsync(context, new AcceptedEvent { QueueWaitMs = queueWaitMs });
+
+            var result = await executor.ExecuteAsync(checkout, baseline, prompt, verifyClean, stop.Token);
+            await WriteEventAsync(context, new ResultEvent
+            {
+                Diff = result.Diff.Patch,
+                Files = result.Diff.Changes.Select(c => c.Path).ToList(),
+                Changes = result.Diff.Changes.Select(c => new FileChangeInfo
+                {
+                    Path = c.Path, Status = c.Status, Additions = c.Additions, Deletions = c.Deletions, OldPath = c.OldPath,
+                }).ToList(),
+                DurationMs = (long)result.Ai.Duration.TotalMilliseconds,
+                Stdout = result.Ai.Stdout,
+                Stderr = result.Ai.Stderr,
+                ExitCode = result.Ai.ExitCode,
+                Baseline = baseline,
+            });
+            audit.Append(new AuditEntry
+            {
+                Timestamp = DateTimeOffset.UtcNow,
+                User = user,
+                Project = project,
+                Route = "/ask",
+                PromptSha256 = Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(prompt))).ToLowerInvariant(),
+                DurationMs = (long)result.Ai.Duration.TotalMilliseconds,
+                QueueWaitMs = queueWaitMs,
+                Files = result.Diff.Changes.Count,
+                LinesAdded = result.Diff.LinesAdded,
+                LinesRemoved = result.Diff.LinesRemoved,
+                ExitCode = result.Ai.ExitCode,
+            });
+        }
+        catch (RunFailure failure)
+        {
+            await WriteEventAsync(context, new ErrorEvent { Code = failure.Code, Message = failure.Message });
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+            if (!context.RequestAborted.IsCancellationRequested)
+                await WriteEventAsync(context, new ErrorEvent { Code = ErrorCodes.Internal, Message = "The agent is shutting down; the run was stopped and the checkout restored. Ask again once it is back." });
+        }
+        catch (Exception ex)
+        {
+            log.LogError(ex, "/ask for {User}/{Project} failed", user, project);
+            await WriteEventAsync(context, new ErrorEvent { Code = ErrorCodes.Internal, Message = "The agent hit an internal error; the checkout was restored. Details are in the agent's log." });
+        }
+    }
+
+    private async Task<((string Prompt, string Project, string Checkout, string? Baseline, bool VerifyClean)? Request, IResult? Problem)> ReadRequestAsync(HttpContext context, string user)
+    {
+        var (body, error) = await RequestBody.ReadObjectAsync(context);
+        if (error is not null) return (null, error);
+        var problem = RequestBody.RequireString(body, "prompt", out var prompt);
+        if (problem is not null) return (null, problem);
+        problem = RequestBody.RequireString(body, "project", out var project);
+        if (problem is not null) return (null, problem);
+        problem = RequestBody.OptionalString(body, "baseline", out var baseline);
+        if (problem is not null) return (null, problem);
+        if (Encoding.UTF8.GetByteCount(prompt) > options.MaxPromptBytes)
+            return (null, JsonErrors.Result(StatusCodes.Status413PayloadTooLarge, "prompt too large", new { limitBytes = options.MaxPromptBytes }));
+
+        var checkout = paths.Resolve(user, project);
+        if (checkout is null) return (null, JsonErrors.Result(StatusCodes.Status400BadRequest, "invalid project name"));
+        if (!Directory.Exists(checkout))
+            return (null, JsonErrors.Result(StatusCodes.Status404NotFound, "project not found",
+                new { project, hint = "Sync the project first (Invoke-PatchwireAsk syncs; or 'patchwire sync')." }));
+        if (!await CheckoutWorkspace.IsRepositoryRootAsync(checkout))
+            return (null, JsonErrors.Result(StatusCodes.Status412PreconditionFailed, "not a git repository",
+                new { project, hint = "The checkout must be the top level of a git repository with at least one commit." }));
+
+        if (baseline is not null)
+        {
+            if (!CheckoutWorkspace.IsCommitIdShape(baseline))
+                return (null, JsonErrors.Result(StatusCodes.Status400BadRequest, "invalid body: field 'baseline' must be a commit id (hex)"));
+            var resolved = await CheckoutWorkspace.ResolveCommitAsync(checkout, baseline);
+            if (resolved is null)
+                return (null, JsonErrors.Result(StatusCodes.Status409Conflict, "unknown baseline",
+                    new { baseline, hint = "The agent does not have this snapshot. Sync again (Invoke-PatchwireAsk syncs by default) and retry." }));
+            return ((prompt, project, checkout, resolved, false), null);
+        }
+
+        // While another run holds this checkout its tree is changed on purpose; the executor re-checks under the lock.
+        if (locks.IsHeld(checkout)) return ((prompt, project, checkout, null, true), null);
+        var status = await CheckoutWorkspace.StatusAsync(checkout);
+        if (status.Length > 0)
+            return (null, JsonErrors.Result(StatusCodes.Status409Conflict, "checkout is dirty",
+                new { status, hint = "Commit or discard the changes in the checkout on the box, or sync with a baseline." }));
+        return ((prompt, project, checkout, null, false), null);
+    }
+
+    /// <summary>The protocol's options, without escaping '+' and friends: diffs are full of them.</summary>
+    private static readonly JsonSerializerOptions EventJson = new(ProtocolJson.Options)
+    {
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    };
+
+    private static async Task WriteEventAsync<T>(HttpContext context, T payload)
+    {
+        if (context.RequestAborted.IsCancellationRequested) return;
+        try
+        {
+            var line = JsonSerializer.SerializeToUtf8Bytes(payload, EventJson);
+            await context.Response.Body.WriteAsync(line, context.RequestAborted);
+            await context.Response.Body.WriteAsync("\n"u8.ToArray(), context.RequestAborted);
+            await context.Response.Body.FlushAsync(context.RequestAborted);
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or IOException or ObjectDisposedException)
+        {
+            // The client went away; the run itself reacts through RequestAborted.
+        }
+    }
+}

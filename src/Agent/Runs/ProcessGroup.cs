@@ -1,0 +1,34 @@
+using System.Runtime.InteropServices;
+
+namespace Patchwire.Agent.Runs;
+
+/// <summary>
+/// Starting a command in its own session (setsid) and killing that whole session's process group, so an AI's
+/// grandchildren (a background 'sleep', a dev server) die with it. Without setsid (Windows, macOS) the process
+/// tree is killed instead.
+/// </summary>
+public static class ProcessGroup
+{
+    private const int SigKill = 9;
+
+    /// <summary>The setsid launcher, or null where there is none.</summary>
+    public static string? Launcher { get; } =
+        OperatingSystem.IsLinux() ? new[] { "/usr/bin/setsid", "/bin/setsid" }.FirstOrDefault(File.Exists) : null;
+
+    /// <summary>SIGKILL to every process in group <paramref name="groupId"/>; false when no such group exists.</summary>
+    public static bool KillGroup(int groupId)
+    {
+        if (OperatingSystem.IsWindows() || groupId <= 1) return false;
+        return Kill(-groupId, SigKill) == 0;
+    }
+
+    /// <summary>SIGKILL to one process.</summary>
+    public static bool KillProcess(int processId)
+    {
+        if (OperatingSystem.IsWindows() || processId <= 1) return false;
+        return Kill(processId, SigKill) == 0;
+    }
+
+    [DllImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static extern int Kill(int pid, int signal);
+}

@@ -1,0 +1,115 @@
+using System.Runtime.ExceptionServices;
+using Patchwire.Agent.Checkouts;
+using Patchwire.Agent.Configuration;
+using Patchwire.Core.Protocol;
+
+namespace Patchwire.Agent.Runs;
+
+/// <summary>
+/// One run in a checkout, once the scheduler has granted its slot: take the checkout's lock, journal the pre-run
+/// state, start from the baseline if one was named, run the AI, capture the diff, and restore the checkout on every
+/// path (result, AI failure, timeout, cancellation, exception) before the lock is released.
+/// </summary>
+public sealed class RunExecutor(AiRunner runner, RunJournal journal, CheckoutLocks locks, AgentOptions options, ILogger<RunExecutor> log)
+{
+    /// <summary>Per run in flight, the real index file, whose pre-run copy tells whether a reset is needed at all.</summary>
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, string> _realIndex = new(StringComparer.Ordinal);
+
+    /// <param name="baseline">Full commit id to start from, or null to start from the checkout as it is (which must be clean).</param>
+    /// <param name="verifyClean">Check under the lock that the checkout is clean (the pre-flight could not, because another holder had it).</param>
+    /// <exception cref="RunFailure">The run ended in an error event.</exception>
+    /// <exception cref="OperationCanceledException">Cancelled (client gone, agent stopping); the checkout is restored.</exception>
+    public async Task<RunResult> ExecuteAsync(string checkout, string? baseline, string prompt, bool verifyClean, CancellationToken cancellationToken)
+    {
+        using var lease = await locks.AcquireAsync(checkout, cancellationToken).ConfigureAwait(false);
+        CheckoutState state;
+        if (baseline is null)
+        {
+            var status = verifyClean ? await CheckoutWorkspace.StatusAsync(checkout).ConfigureAwait(false) : "";
+            if (status.Length > 0)
+                throw new RunFailure(ErrorCodes.RunFailed, "The checkout has uncommitted changes; commit or discard them on the box, or sync a baseline. git status:\n" + status);
+            state = await CheckoutWorkspace.CurrentStateAsync(checkout).ConfigureAwait(false);
+        }
+        else
+        {
+            state = new CheckoutState(checkout, baseline, null);
+        }
+
+        var entry = journal.Begin(state);
+        RunResult? result = null;
+        Exception? failure = null;
+        try
+        {
+            result = await RunInCheckoutAsync(state, baseline, prompt, entry, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            failure = ex;
+        }
+
+        try
+        {
+            var treeUnchanged = result is not null && result.Diff.Patch.Length == 0 && _realIndex.TryGetValue(entry.Id, out var realIndex)
+                && SameBytes(realIndex, journal.PristineIndexPath(entry));
+            _realIndex.TryRemove(entry.Id, out _);
+            await CheckoutWorkspace.RestoreAsync(state, treeUnchanged).ConfigureAwait(false);
+            journal.Complete(entry);
+        }
+        catch (Exception ex)
+        {
+            // The journal entry stays, so the next start tries again.
+            log.LogError("Could not restore {Checkout} after a run: {Message}", checkout, ex.Message);
+            failure ??= new RunFailure(ErrorCodes.Internal, "The run finished but the checkout could not be restored; the agent will retry on its next start.");
+        }
+        if (failure is not null) ExceptionDispatchInfo.Capture(failure).Throw();
+        return result!;
+    }
+
+    private async Task<RunResult> RunInCheckoutAsync(CheckoutState state, string? baseline, string prompt, RunJournalEntry entry, CancellationToken cancellationToken)
+    {
+        if (baseline is not null) await CheckoutWorkspace.CheckoutBaselineAsync(state.Path, baseline).ConfigureAwait(false);
+        var index = journal.IndexPath(entry);
+        var realIndex = await CheckoutWorkspace.SnapshotIndexAsync(state, index).ConfigureAwait(false);
+        if (realIndex is not null && File.Exists(realIndex))
+        {
+            File.Copy(index, journal.PristineIndexPath(entry), overwrite: true);
+            _realIndex[entry.Id] = realIndex;
+        }
+        cancellationToken.ThrowIfCancellationRequested();
+
+        AiRunOutcome ai;
+        try
+        {
+            ai = await runner.RunAsync(state.Path, prompt, pid => journal.RecordProcess(entry, pid), cancellationToken).ConfigureAwait(false);
+        }
+        catch (AiStartException ex)
+        {
+            throw new RunFailure(ErrorCodes.RunFailed, ex.Message);
+        }
+        if (ai.TimedOut)
+            throw new RunFailure(ErrorCodes.RunFailed,
+                $"The AI run took longer than PW_TIMEOUT_SEC ({(int)options.Timeout.TotalSeconds} s) and was stopped with all its processes. Nothing was changed.");
+
+        try
+        {
+            var diff = await CheckoutWorkspace.CaptureAsync(state, index).ConfigureAwait(false);
+            return new RunResult(ai, diff, state.BaseCommit);
+        }
+        catch (GitException ex)
+        {
+            throw new RunFailure(ErrorCodes.DiffFailed, "Could not capture the AI's changes: " + ex.Message);
+        }
+    }
+
+    private static bool SameBytes(string a, string b)
+    {
+        try
+        {
+            var left = new FileInfo(a);
+            var right = new FileInfo(b);
+            if (!left.Exists || !right.Exists || left.Length != right.Length) return false;
+            return File.ReadAllBytes(a).AsSpan().SequenceEqual(File.ReadAllBytes(b));
+        }
+        catch (IOException) { return false; }
+    }
+}

@@ -1,0 +1,36 @@
+using System.Management.Automation;
+using Patchwire.PowerShell.Client;
+using Patchwire.PowerShell.Help;
+
+namespace Patchwire.PowerShell.Queue;
+
+[Cmdlet(VerbsCommon.Get, "PatchwireQueue")]
+[OutputType(typeof(PatchwireQueue))]
+[Synopsis("Shows the agent's queue: its caps, the requests running and the requests waiting, in order.")]
+[Description("Calls GET /queue on the agent named by PW_AGENT_URL (or $PW_HOME/env) with your token. The result is one object: GlobalCap and PerUserCap (PW_MAX_CONCURRENT_TOTAL and PW_MAX_CONCURRENT_PER_USER), InFlight with one user name per running request, and Queued with one entry per waiting request (User, Position). Waiting requests are served in arrival order, except that a request whose user is at the per-user cap lets the ones behind it pass.")]
+[Example("Get-PatchwireQueue", "Shows how many slots are in use, who is running and who waits.")]
+[Example("(Get-PatchwireQueue).Queued | Where-Object User -eq $env:PW_USER", "Lists the places of your own waiting requests.")]
+[Example("while ((Get-PatchwireQueue).FreeSlots -eq 0) { Start-Sleep -Seconds 5 }", "Waits until the agent has a free slot.")]
+public sealed class GetPatchwireQueueCommand : PSCmdlet
+{
+    protected override void EndProcessing()
+    {
+        var settings = ClientSettingsLoader.Load(SessionState.Path.CurrentFileSystemLocation.Path);
+        using var client = new AgentClient(settings, TimeSpan.FromSeconds(30));
+        try
+        {
+            WriteObject(QueueReader.ReadAsync(client).GetAwaiter().GetResult());
+        }
+        catch (AgentClientException ex)
+        {
+            var category = ex.Status switch
+            {
+                System.Net.HttpStatusCode.Unauthorized => ErrorCategory.AuthenticationError,
+                System.Net.HttpStatusCode.Forbidden => ErrorCategory.PermissionDenied,
+                null => ErrorCategory.ConnectionError,
+                _ => ErrorCategory.InvalidResult,
+            };
+            ThrowTerminatingError(new ErrorRecord(ex, "Patchwire.Queue.AgentError", category, settings.AgentUrl));
+        }
+    }
+}

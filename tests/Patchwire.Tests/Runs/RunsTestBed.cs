@@ -1,0 +1,95 @@
+using System.Text.Json;
+
+namespace Patchwire.Tests.Runs;
+
+/// <summary>
+/// A real agent whose AI is a bash script written by the test (PW_AI_BIN=bash, PW_AI_ARGS=script), with
+/// checkouts created as real git repositories under the agent's projects root.
+/// </summary>
+public sealed class RunsTestBed : IAsyncDisposable
+{
+    private readonly TempDirectory _temp = new("pw-runs");
+    private readonly Dictionary<string, string> _tokens = new(StringComparer.Ordinal);
+
+    private RunsTestBed() { }
+
+    public AgentProcess Agent { get; private set; } = null!;
+    public string Temp => _temp.Path;
+    public string Home => _temp.Combine("home");
+    public string ScriptPath => _temp.Combine("ai.sh");
+    /// <summary>A folder outside every checkout where stand-ins can leave notes for the test.</summary>
+    public string Notes => _temp.Combine("notes");
+
+    /// <summary>Starts an agent running <paramref name="aiScript"/> (bash source; NOTES is set to <see cref="Notes"/>).</summary>
+    public static async Task<RunsTestBed> StartAsync(string aiScript, IDictionary<string, string?>? env = null)
+    {
+        var bed = new RunsTestBed();
+        Directory.CreateDirectory(bed.Notes);
+        Directory.CreateDirectory(bed.Home);
+        bed.WriteScript(aiScript);
+        var settings = new Dictionary<string, string?>
+        {
+            ["PW_AI_BIN"] = "bash",
+            ["PW_AI_ARGS"] = $"'{bed.ScriptPath}'",
+            ["PW_TIMEOUT_SEC"] = "60",
+        };
+        if (env is not null) foreach (var (k, v) in env) settings[k] = v;
+        bed.Agent = await AgentProcess.StartAsync(bed.Home, settings);
+        return bed;
+    }
+
+    public void WriteScript(string aiScript) =>
+        File.WriteAllText(ScriptPath, $"#!/bin/bash\nNOTES='{Notes}'\n{aiScript}\n");
+
+    /// <summary>Restarts the agent on the same PW_HOME (after <see cref="AgentProcess.KillHard"/> or a stop).</summary>
+    public async Task RestartAsync()
+    {
+        var env = new Dictionary<string, string?>(Agent.Environment);
+        await Agent.DisposeAsync();
+        Agent = await AgentProcess.StartAsync(Home, env);
+    }
+
+    public string Token(string user)
+    {
+        if (!_tokens.TryGetValue(user, out var token))
+        {
+            token = Agent.AddUser(user);
+            _tokens[user] = token;
+        }
+        return token;
+    }
+
+    public HttpClient Client(string user) => Agent.Client(Token(user));
+
+    public string CheckoutPath(string user, string project) => Path.Combine(Agent.ProjectsRoot, user, project);
+
+    /// <summary>A committed sample project: text files, a script, a file to delete, an ignored build output.</summary>
+    public GitRepo CreateCheckout(string user, string project)
+    {
+        Token(user);
+        var repo = GitRepo.Init(CheckoutPath(user, project));
+        repo.Write(".gitignore", "build/\n*.log\n");
+        repo.Write("src/app.txt", "line one\nline two\nline three\n");
+        repo.Write("old-name.txt", "a file that will be renamed\nwith enough lines\nto be detected\nas a rename\n");
+        repo.Write("gone.txt", "to be deleted\n");
+        repo.Write("run.sh", "#!/bin/sh\necho run\n");
+        repo.CommitAll("sample project");
+        repo.Write("build/output.bin", "ignored build output\n");
+        repo.Write("debug.log", "ignored log\n");
+        return repo;
+    }
+
+    public string Note(string name) => Path.Combine(Notes, name);
+
+    public async Task<JsonElement> QueueAsync(string user)
+    {
+        using var client = Client(user);
+        return JsonDocument.Parse(await client.GetStringAsync("/queue")).RootElement.Clone();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await Agent.DisposeAsync();
+        _temp.Dispose();
+    }
+}
