@@ -151,6 +151,12 @@ public sealed class SnapshotReceiver(AgentOptions options, CheckoutLocks locks, 
 
         // From here on a client that goes away must not leave a half checked-out tree.
         await CheckoutBaseline.ResetAsync(checkout, snapshot, CancellationToken.None);
+        if (previous is null)
+        {
+            // A fresh checkout leaves index entries git must re-read on the next command (its racy-timestamp rule);
+            // refreshing now keeps that cost off the next sync, which should be the fast one.
+            await AgentGit.RunAsync(checkout, new[] { "update-index", "-q", "--refresh" }, CancellationToken.None);
+        }
         await AgentGit.RunCheckedAsync(checkout, new[] { "update-ref", "-m", "patchwire sync", CheckoutBaseline.BaselineRef, snapshot }, CancellationToken.None);
         return null;
     }

@@ -37,6 +37,7 @@ public sealed class WorkingTreeSnapshot
         "-c", "core.quotePath=false",
         "-c", "gc.auto=0",
         "-c", "maintenance.auto=false",
+        "-c", "core.fsync=none", // our ref and index are reproducible; an fsync can wait on the whole journal
     };
 
     private readonly GitCli _git;
