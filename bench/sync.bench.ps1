@@ -14,7 +14,8 @@ param(
     [Parameter(Mandatory)] [string] $OutputDirectory,
     [int] $FileCount = 10000,
     [int] $AverageFileBytes = 10000,
-    [int] $Repeats = 5
+    [int] $Repeats = 5,
+    [int] $FirstSyncRepeats = 3
 )
 
 $ErrorActionPreference = 'Stop'
@@ -112,25 +113,31 @@ public static class PwBenchTree
     $env:PW_TOKEN = (New-PatchwireUser -Name bench).Token
     $env:PW_AGENT_URL = $url
 
-    # --- baseline: rsync -a of the same files (not .git, which sync never sends either) to a local folder ---
-    $rsyncTarget = Join-Path $work 'rsync-copy'
-    if (Get-Command sync -CommandType Application -ErrorAction SilentlyContinue) { & sync }
-    $rsync = Measure-Command { & rsync -a --exclude=.git "$repo/" "$rsyncTarget/" }
-    if ($LASTEXITCODE -ne 0) { throw 'rsync failed' }
-
-    # --- first sync: snapshot, full bundle, upload, index-pack --strict, checkout ---
-    if (Get-Command sync -CommandType Application -ErrorAction SilentlyContinue) { & sync }
-    $first = $null
-    $firstTime = Measure-Command { $first = Sync-PatchwireProject -Path $repo }
-    if (-not $first.Transferred -or -not $first.Full) { throw 'The first sync did not send the whole tree.' }
-    $checkout = Join-Path $env:PW_HOME "projects/bench/bench-repo"
+    # --- first syncs against rsync -a of the same files (not .git, which sync never sends either) to a local folder,
+    #     alternating, each into a fresh target (a new project name is a first sync again); medians compared ---
+    function Flush { if (Get-Command sync -CommandType Application -ErrorAction SilentlyContinue) { & sync } }
+    $rsyncTimes = @(); $firstTimes = @(); $first = $null
+    foreach ($i in 1..$FirstSyncRepeats) {
+        Flush
+        $target = Join-Path $work "rsync-copy-$i"
+        $t = Measure-Command { & rsync -a --exclude=.git "$repo/" "$target/" }
+        if ($LASTEXITCODE -ne 0) { throw 'rsync failed' }
+        $rsyncTimes += $t.TotalSeconds
+        Remove-Item $target -Recurse -Force
+        Flush
+        $project = "bench-$i"
+        $t = Measure-Command { $first = Sync-PatchwireProject -Path $repo -Project $project }
+        if (-not $first.Transferred -or -not $first.Full) { throw 'A first sync did not send the whole tree.' }
+        $firstTimes += $t.TotalSeconds
+    }
+    $checkout = Join-Path $env:PW_HOME "projects/bench/$project"
     $agentFiles = @(Get-ChildItem $checkout -Recurse -File -Force | Where-Object { $_.FullName -notmatch '[\\/]\.git[\\/]' }).Count
     if ($agentFiles -ne $FileCount) { throw "The agent's checkout holds $agentFiles files, expected $FileCount." }
 
     # --- no-change syncs ---
     $noChange = foreach ($i in 1..$Repeats) {
         $r = $null
-        $t = Measure-Command { $r = Sync-PatchwireProject -Path $repo }
+        $t = Measure-Command { $r = Sync-PatchwireProject -Path $repo -Project $project }
         if ($r.Transferred) { throw 'A no-change sync sent something.' }
         $t.TotalSeconds
     }
@@ -141,7 +148,7 @@ public static class PwBenchTree
         $file = Join-Path $repo "src/module$($i)/part0/file$($i * 500).txt"
         Add-Content -Path $file -Value "// edit $i $(Get-Date -Format o)"
         $r = $null
-        $t = Measure-Command { $r = Sync-PatchwireProject -Path $repo }
+        $t = Measure-Command { $r = Sync-PatchwireProject -Path $repo -Project $project }
         if (-not $r.Transferred -or $r.Full) { throw 'A one-file sync was not incremental.' }
         $oneFileBytes += $r.BytesSent
         $t.TotalSeconds
@@ -149,20 +156,25 @@ public static class PwBenchTree
     $edited = Get-Content -Raw (Join-Path $checkout "src/module$Repeats/part0/file$($Repeats * 500).txt")
     if ($edited -notmatch "// edit $Repeats ") { throw "The agent's checkout does not hold the last edit." }
 
-    function Median([double[]] $values) { $s = $values | Sort-Object; $s[[int][math]::Floor(($s.Count - 1) / 2)] }
+    function Median([double[]] $values) { $s = @($values | Sort-Object); $s[[int][math]::Floor(($s.Count - 1) / 2)] }
+    $rsyncMedian = Median $rsyncTimes
+    $firstMedian = Median $firstTimes
     $result = [ordered]@{
-        files                   = $FileCount
-        treeBytes               = $treeBytes
-        rsyncSeconds            = [math]::Round($rsync.TotalSeconds, 3)
-        firstSyncSeconds        = [math]::Round($firstTime.TotalSeconds, 3)
-        firstSyncBundleBytes    = $first.BytesSent
-        firstSyncVsRsync        = [math]::Round($firstTime.TotalSeconds / $rsync.TotalSeconds, 2)
-        noChangeSecondsMedian   = [math]::Round((Median $noChange), 3)
-        noChangeSecondsMax      = [math]::Round(($noChange | Measure-Object -Maximum).Maximum, 3)
-        oneFileSecondsMedian    = [math]::Round((Median $oneFile), 3)
-        oneFileSecondsMax       = [math]::Round(($oneFile | Measure-Object -Maximum).Maximum, 3)
-        oneFileBundleBytesMax   = ($oneFileBytes | Measure-Object -Maximum).Maximum
-        targetFirstSyncNoSlowerThanRsync = $firstTime.TotalSeconds -le $rsync.TotalSeconds
+        files                    = $FileCount
+        treeBytes                = $treeBytes
+        rsyncSeconds             = @($rsyncTimes | ForEach-Object { [math]::Round($_, 3) })
+        firstSyncSeconds         = @($firstTimes | ForEach-Object { [math]::Round($_, 3) })
+        rsyncSecondsMedian       = [math]::Round($rsyncMedian, 3)
+        firstSyncSecondsMedian   = [math]::Round($firstMedian, 3)
+        firstSyncVsRsync         = [math]::Round($firstMedian / $rsyncMedian, 2)
+        firstSyncBundleBytes     = $first.BytesSent
+        noChangeSeconds          = @($noChange | ForEach-Object { [math]::Round($_, 3) })
+        noChangeSecondsMedian    = [math]::Round((Median $noChange), 3)
+        oneFileSeconds           = @($oneFile | ForEach-Object { [math]::Round($_, 3) })
+        oneFileSecondsMedian     = [math]::Round((Median $oneFile), 3)
+        oneFileBundleBytesMax    = ($oneFileBytes | Measure-Object -Maximum).Maximum
+        loadAverage              = if (Test-Path /proc/loadavg) { (Get-Content /proc/loadavg).Split(' ')[0..2] -join ' ' } else { $null }
+        targetFirstSyncNoSlowerThanRsync = $firstMedian -le $rsyncMedian
         targetNoChangeUnder300ms = (Median $noChange) -lt 0.3
         targetOneFileUnder500ms  = (Median $oneFile) -lt 0.5
     }

@@ -95,6 +95,7 @@ public sealed class SnapshotReceiver(AgentOptions options, CheckoutLocks locks, 
     {
         long received = header.HeaderBytes;
         var limit = options.MaxBundleBytes;
+        var before = TemporaryPacks(checkout);
         var psi = AgentGit.StartInfo(checkout, new[] { "index-pack", "--stdin", "--fix-thin", "--strict=" + StrictChecks, "--max-input-size=" + limit }, redirectStdin: true);
         using var process = Process.Start(psi) ?? throw new GitFailedException("git index-pack could not be started");
         var stdoutTask = process.StandardOutput.ReadToEndAsync(CancellationToken.None);
@@ -123,16 +124,18 @@ public sealed class SnapshotReceiver(AgentOptions options, CheckoutLocks locks, 
         {
             // The client went away or sent too much. A truncated pack makes index-pack fail and remove its temporary file.
             await StopAsync(process, stdin);
+            foreach (var leftover in TemporaryPacks(checkout).Except(before)) TryDeleteFile(leftover);
             if (ex is BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge }) return (TooLarge(), received);
             throw;
         }
         await StopAsync(process, stdin);
-        if (tooLarge) return (TooLarge(), received);
         var stderr = await stderrTask;
         await stdoutTask;
-        if (process.ExitCode != 0)
-            return (Invalid(new GitRun(process.ExitCode, "", stderr).FirstErrorLine), received);
-        return (null, received);
+        if (process.ExitCode == 0 && !tooLarge) return (null, received);
+        // index-pack leaves its temporary pack behind when it dies on a truncated or corrupt pack.
+        foreach (var leftover in TemporaryPacks(checkout).Except(before)) TryDeleteFile(leftover);
+        if (tooLarge) return (TooLarge(), received);
+        return (Invalid(new GitRun(process.ExitCode, "", stderr).FirstErrorLine), received);
     }
 
     /// <summary>Checks what arrived is complete and safe, then checks it out and records the baseline. Null on success.</summary>
@@ -178,6 +181,17 @@ public sealed class SnapshotReceiver(AgentOptions options, CheckoutLocks locks, 
         JsonErrors.Result(413, "bundle too large", new { maxBytes = options.MaxBundleBytes });
 
     private static IResult Invalid(string reason) => JsonErrors.Result(400, "invalid bundle: " + reason);
+
+    private static HashSet<string> TemporaryPacks(string checkout)
+    {
+        var packs = Path.Combine(checkout, ".git", "objects", "pack");
+        return Directory.Exists(packs) ? Directory.EnumerateFiles(packs, "tmp_*").ToHashSet(StringComparer.Ordinal) : new HashSet<string>(StringComparer.Ordinal);
+    }
+
+    private static void TryDeleteFile(string path)
+    {
+        try { File.Delete(path); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+    }
 
     private static void TryDeleteFolder(string path)
     {
