@@ -191,6 +191,8 @@ public sealed class WorkingTreeSnapshot
     /// </summary>
     private void PreparePrivateIndex()
     {
+        // Our FileLock is held, so a lock file on the private index is left over from a killed sync.
+        if (File.Exists(PrivateIndex + ".lock")) File.Delete(PrivateIndex + ".lock");
         if (PrivateRepository) return; // persistent: it is the only index that folder has
         if (RealIndex is not null && File.Exists(RealIndex))
         {
