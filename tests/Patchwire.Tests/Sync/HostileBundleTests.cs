@@ -209,6 +209,31 @@ public sealed class HostileBundleTests : IAsyncLifetime
         Assert.Empty(Directory.EnumerateFileSystemEntries(benFolder));
     }
 
+    [Fact]
+    public async Task A_checkout_whose_repository_or_work_tree_points_elsewhere_is_never_written_through()
+    {
+        if (OperatingSystem.IsWindows()) return;
+        var victim = GitRepo.Init(_work.Combine("victim"));
+        var victimBefore = TreeListing.OnDisk(victim.Path);
+        var victimRefs = victim.Git("for-each-ref");
+        var bundle = MakeBundle(SnapshotRepo("p11"), "refs/patchwire/snapshots/p11");
+
+        // .git as a link to another repository.
+        Directory.CreateDirectory(Checkout("p11"));
+        File.CreateSymbolicLink(Path.Combine(Checkout("p11"), ".git"), Path.Combine(victim.Path, ".git"));
+        await AssertRefused(await PostAsync("p11", bundle), 409, "checkout is not syncable");
+
+        // A real repository whose config names another work tree: ignored, the files land in the checkout.
+        Directory.Delete(Checkout("p11"), recursive: true);
+        var checkout = GitRepo.Init(Checkout("p11"));
+        checkout.Git("config", "core.worktree", victim.Path);
+        Assert.Equal(HttpStatusCode.OK, (await PostAsync("p11", bundle)).StatusCode);
+        Assert.True(File.Exists(Path.Combine(Checkout("p11"), "code.txt")));
+
+        Assert.Equal(victimBefore, TreeListing.OnDisk(victim.Path));
+        Assert.Equal(victimRefs, victim.Git("for-each-ref"));
+    }
+
     private string Checkout(string project) => Path.Combine(_agent.ProjectsRoot, "ana", project);
 
     private GitRepo SnapshotRepo(string project)
