@@ -90,6 +90,9 @@ public static class PwBenchTree
     & git -C $repo add -A
     & git -C $repo -c user.name=bench -c user.email=bench@localhost commit -q -m 'generated tree'
     if ($LASTEXITCODE -ne 0) { throw 'git commit of the generated tree failed' }
+    # Packed, as in a cloned repository; and no automatic gc running in the background while we time.
+    & git -C $repo -c gc.autoDetach=false gc -q
+    & git -C $repo config gc.auto 0
 
     # --- the agent on loopback, and a user ---
     $agentDll = Join-Path (Split-Path $ModulePath) 'agent/patchwire-agent.dll'
