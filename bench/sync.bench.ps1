@@ -88,7 +88,7 @@ public static class PwBenchTree
     $treeBytes = [PwBenchTree]::Generate($repo, $FileCount, $AverageFileBytes, 42)
     & git -C $repo init -q -b main
     & git -C $repo add -A
-    & git -C $repo -c user.name=bench -c user.email=bench@localhost commit -q -m 'generated tree'
+    & git -C $repo -c gc.auto=0 -c user.name=bench -c user.email=bench@localhost commit -q -m 'generated tree'
     if ($LASTEXITCODE -ne 0) { throw 'git commit of the generated tree failed' }
     # Packed, as in a cloned repository; and no automatic gc running in the background while we time.
     & git -C $repo -c gc.autoDetach=false gc -q
