@@ -52,10 +52,14 @@ public static class CheckoutBaseline
     /// Puts the work tree at exactly <paramref name="commit"/>: tracked files forced to it, untracked files removed,
     /// ignored files (build outputs, caches) kept. The caller holds the checkout's lock.
     /// </summary>
-    public static async Task ResetAsync(string checkout, string commit, CancellationToken cancellationToken)
+    public static async Task ResetAsync(string checkout, string commit, CancellationToken cancellationToken) =>
+        await ResetAsync(checkout, commit, removeUntracked: true, cancellationToken);
+
+    /// <param name="removeUntracked">False only for a folder created empty just before (nothing there to remove).</param>
+    public static async Task ResetAsync(string checkout, string commit, bool removeUntracked, CancellationToken cancellationToken)
     {
         // checkout.workers=0: one writer per core once enough files change (a first sync writes the whole tree).
         await AgentGit.RunCheckedAsync(checkout, new[] { "-c", "checkout.workers=0", "checkout", "-q", "-f", "--detach", commit }, cancellationToken);
-        await AgentGit.RunCheckedAsync(checkout, new[] { "clean", "-q", "-f", "-d" }, cancellationToken);
+        if (removeUntracked) await AgentGit.RunCheckedAsync(checkout, new[] { "clean", "-q", "-f", "-d" }, cancellationToken);
     }
 }

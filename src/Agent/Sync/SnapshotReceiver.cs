@@ -63,7 +63,7 @@ public sealed class SnapshotReceiver(AgentOptions options, CheckoutLocks locks, 
             try
             {
                 (refused, received) = await IndexPackAsync(context.Request.Body, header, checkout, cancellationToken);
-                refused ??= await CheckOutAsync(checkout, snapshot, previous, cancellationToken);
+                refused ??= await CheckOutAsync(checkout, snapshot, previous, created, cancellationToken);
             }
             catch when (created)
             {
@@ -139,7 +139,7 @@ public sealed class SnapshotReceiver(AgentOptions options, CheckoutLocks locks, 
     }
 
     /// <summary>Checks what arrived is complete and safe, then checks it out and records the baseline. Null on success.</summary>
-    private static async Task<IResult?> CheckOutAsync(string checkout, string snapshot, string? previous, CancellationToken cancellationToken)
+    private static async Task<IResult?> CheckOutAsync(string checkout, string snapshot, string? previous, bool created, CancellationToken cancellationToken)
     {
         var type = await AgentGit.RunAsync(checkout, new[] { "cat-file", "-t", snapshot }, cancellationToken);
         if (!type.Success || type.Stdout.Trim() != "commit") return Invalid("its ref does not name a commit in the pack");
@@ -153,7 +153,7 @@ public sealed class SnapshotReceiver(AgentOptions options, CheckoutLocks locks, 
                 new { message = "Remove the link or list it under sync.exclude in patchwire.yml." });
 
         // From here on a client that goes away must not leave a half checked-out tree.
-        await CheckoutBaseline.ResetAsync(checkout, snapshot, CancellationToken.None);
+        await CheckoutBaseline.ResetAsync(checkout, snapshot, removeUntracked: !created, CancellationToken.None);
         if (previous is null)
         {
             // A fresh checkout leaves index entries git must re-read on the next command (its racy-timestamp rule);
