@@ -65,6 +65,7 @@ public static class AgentApplication
         if (migrated is not null) Console.WriteLine(migrated);
         Directory.CreateDirectory(options.ProjectsRoot);
         app.PreparePatchwireRuns();
+        app.PreparePatchwireChat();
     }
 
     public static string ListeningUrl(WebApplication app, AgentOptions options)

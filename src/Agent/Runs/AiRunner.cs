@@ -17,7 +17,8 @@ public sealed class AiRunner(AgentOptions options)
     /// <param name="started">Called with the process (and group) id once the AI is running, before it is waited on.</param>
     /// <exception cref="AiStartException">The command is missing or cannot start.</exception>
     /// <exception cref="OperationCanceledException">Cancelled; the process group is dead when this is thrown.</exception>
-    public async Task<AiRunOutcome> RunAsync(string workingDirectory, string prompt, Action<int>? started, CancellationToken cancellationToken)
+    /// <param name="extras">Arguments after PW_AI_ARGS and a per-line stdout callback (chat streams the reply with it).</param>
+    public async Task<AiRunOutcome> RunAsync(string workingDirectory, string prompt, Action<int>? started, CancellationToken cancellationToken, AiRunExtras? extras = null)
     {
         var command = CommandResolver.Resolve(options.AiBin)
             ?? throw new AiStartException($"The AI command '{options.AiBin}' was not found (PW_AI_BIN). Install it or point PW_AI_BIN at it.");
@@ -39,6 +40,7 @@ public sealed class AiRunner(AgentOptions options)
             psi.FileName = command;
         }
         foreach (var arg in options.AiArgs) psi.ArgumentList.Add(arg);
+        foreach (var arg in extras?.ExtraArgs ?? Array.Empty<string>()) psi.ArgumentList.Add(arg);
         ScrubEnvironment(psi.Environment);
 
         var process = new Process { StartInfo = psi };
@@ -59,8 +61,9 @@ public sealed class AiRunner(AgentOptions options)
             var stdout = new BoundedOutput(OutputLimitBytes);
             var stderr = new BoundedOutput(OutputLimitBytes);
             using var drainCancel = new CancellationTokenSource();
+            var lines = extras?.OnStdoutLine is { } onLine ? new Utf8LineSplitter(onLine) : null;
             var readers = Task.WhenAll(
-                stdout.DrainAsync(process.StandardOutput.BaseStream, drainCancel.Token),
+                DrainStdoutAsync(stdout, process.StandardOutput.BaseStream, lines, drainCancel.Token),
                 stderr.DrainAsync(process.StandardError.BaseStream, drainCancel.Token));
             var writer = WritePromptAsync(process.StandardInput.BaseStream, prompt, drainCancel.Token);
             var timedOut = false;
@@ -88,6 +91,17 @@ public sealed class AiRunner(AgentOptions options)
             clock.Stop();
             return new AiRunOutcome(timedOut ? -1 : process.ExitCode, stdout.Text(), stderr.Text(), clock.Elapsed, timedOut);
         }
+    }
+
+    private static async Task DrainStdoutAsync(BoundedOutput stdout, Stream stream, Utf8LineSplitter? lines, CancellationToken cancellationToken)
+    {
+        if (lines is null)
+        {
+            await stdout.DrainAsync(stream, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+        await stdout.DrainAsync(stream, cancellationToken, lines.Write).ConfigureAwait(false);
+        lines.Complete();
     }
 
     private static readonly string[] SecretMarkers = { "TOKEN", "SECRET", "PASSWORD", "PASSWD", "KEY", "CREDENTIAL", "AUTH" };

@@ -19,7 +19,7 @@ namespace Patchwire.Agent.Runs;
 public sealed class AskEndpoint(
     AgentOptions options,
     ProjectPaths paths,
-    CheckoutLocks locks,
+    CheckoutPreflight preflight,
     RunScheduler scheduler,
     RunExecutor executor,
     AuditLog audit,
@@ -37,12 +37,7 @@ public sealed class AskEndpoint(
         }
         var (prompt, project, checkout, baseline, verifyClean) = request!.Value;
 
-        context.Response.StatusCode = StatusCodes.Status200OK;
-        context.Response.ContentType = "application/x-ndjson; charset=utf-8";
-        context.Response.Headers.CacheControl = "no-cache";
-        context.Response.Headers["X-Accel-Buffering"] = "no";
-        context.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
-        await context.Response.StartAsync(context.RequestAborted);
+        await NdjsonResponse.StartAsync(context);
 
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, lifetime.ApplicationStopping);
         using var ticket = scheduler.Enter(user);
@@ -112,54 +107,10 @@ public sealed class AskEndpoint(
         if (Encoding.UTF8.GetByteCount(prompt) > options.MaxPromptBytes)
             return (null, JsonErrors.Result(StatusCodes.Status413PayloadTooLarge, "prompt too large", new { limitBytes = options.MaxPromptBytes }));
 
-        var checkout = paths.Resolve(user, project);
-        if (checkout is null) return (null, JsonErrors.Result(StatusCodes.Status400BadRequest, "invalid project name"));
-        if (!Directory.Exists(checkout))
-            return (null, JsonErrors.Result(StatusCodes.Status404NotFound, "project not found",
-                new { project, hint = "Sync the project first (Invoke-PatchwireAsk syncs; or 'patchwire sync')." }));
-        if (!await CheckoutWorkspace.IsRepositoryRootAsync(checkout))
-            return (null, JsonErrors.Result(StatusCodes.Status412PreconditionFailed, "not a git repository",
-                new { project, hint = "The checkout must be the top level of a git repository with at least one commit." }));
-
-        if (baseline is not null)
-        {
-            if (!CheckoutWorkspace.IsCommitIdShape(baseline))
-                return (null, JsonErrors.Result(StatusCodes.Status400BadRequest, "invalid body: field 'baseline' must be a commit id (hex)"));
-            var resolved = await CheckoutWorkspace.ResolveCommitAsync(checkout, baseline);
-            if (resolved is null)
-                return (null, JsonErrors.Result(StatusCodes.Status409Conflict, "unknown baseline",
-                    new { baseline, hint = "The agent does not have this snapshot. Sync again (Invoke-PatchwireAsk syncs by default) and retry." }));
-            return ((prompt, project, checkout, resolved, false), null);
-        }
-
-        // While another run holds this checkout its tree is changed on purpose; the executor re-checks under the lock.
-        if (locks.IsHeld(checkout)) return ((prompt, project, checkout, null, true), null);
-        var status = await CheckoutWorkspace.StatusAsync(checkout);
-        if (status.Length > 0)
-            return (null, JsonErrors.Result(StatusCodes.Status409Conflict, "checkout is dirty",
-                new { status, hint = "Commit or discard the changes in the checkout on the box, or sync with a baseline." }));
-        return ((prompt, project, checkout, null, false), null);
+        var (target, targetProblem) = await preflight.CheckAsync(user, project, baseline);
+        if (targetProblem is not null) return (null, targetProblem);
+        return ((prompt, project, target!.Checkout, target.Baseline, target.VerifyClean), null);
     }
 
-    /// <summary>The protocol's options, without escaping '+' and friends: diffs are full of them.</summary>
-    private static readonly JsonSerializerOptions EventJson = new(ProtocolJson.Options)
-    {
-        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
-    };
-
-    private static async Task WriteEventAsync<T>(HttpContext context, T payload)
-    {
-        if (context.RequestAborted.IsCancellationRequested) return;
-        try
-        {
-            var line = JsonSerializer.SerializeToUtf8Bytes(payload, EventJson);
-            await context.Response.Body.WriteAsync(line, context.RequestAborted);
-            await context.Response.Body.WriteAsync("\n"u8.ToArray(), context.RequestAborted);
-            await context.Response.Body.FlushAsync(context.RequestAborted);
-        }
-        catch (Exception ex) when (ex is OperationCanceledException or IOException or ObjectDisposedException)
-        {
-            // The client went away; the run itself reacts through RequestAborted.
-        }
-    }
+    private static Task WriteEventAsync<T>(HttpContext context, T payload) => NdjsonResponse.WriteEventAsync(context, payload);
 }

@@ -16,7 +16,8 @@ public sealed class BoundedOutput
 
     public long DroppedBytes => Interlocked.Read(ref _dropped);
 
-    public async Task DrainAsync(Stream stream, CancellationToken cancellationToken)
+    /// <param name="observe">Sees every chunk read, kept or dropped (e.g. to split it into lines as it arrives).</param>
+    public async Task DrainAsync(Stream stream, CancellationToken cancellationToken, Action<ReadOnlySpan<byte>>? observe = null)
     {
         var buffer = new byte[81920];
         while (true)
@@ -26,6 +27,7 @@ public sealed class BoundedOutput
             catch (IOException) { return; }
             catch (ObjectDisposedException) { return; }
             if (read == 0) return;
+            observe?.Invoke(buffer.AsSpan(0, read));
             var room = Math.Min(read, _kept.Length - _length);
             if (room > 0)
             {

@@ -19,7 +19,8 @@ public sealed class RunExecutor(AiRunner runner, RunJournal journal, CheckoutLoc
     /// <param name="verifyClean">Check under the lock that the checkout is clean (the pre-flight could not, because another holder had it).</param>
     /// <exception cref="RunFailure">The run ended in an error event.</exception>
     /// <exception cref="OperationCanceledException">Cancelled (client gone, agent stopping); the checkout is restored.</exception>
-    public async Task<RunResult> ExecuteAsync(string checkout, string? baseline, string prompt, bool verifyClean, CancellationToken cancellationToken)
+    /// <param name="extras">Passed to <see cref="AiRunner.RunAsync"/>: extra AI arguments and a stdout line callback.</param>
+    public async Task<RunResult> ExecuteAsync(string checkout, string? baseline, string prompt, bool verifyClean, CancellationToken cancellationToken, AiRunExtras? extras = null)
     {
         using var lease = await locks.AcquireAsync(checkout, cancellationToken).ConfigureAwait(false);
         CheckoutState state;
@@ -40,7 +41,7 @@ public sealed class RunExecutor(AiRunner runner, RunJournal journal, CheckoutLoc
         Exception? failure = null;
         try
         {
-            result = await RunInCheckoutAsync(state, baseline, prompt, entry, cancellationToken).ConfigureAwait(false);
+            result = await RunInCheckoutAsync(state, baseline, prompt, entry, extras, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex)
         {
@@ -65,7 +66,7 @@ public sealed class RunExecutor(AiRunner runner, RunJournal journal, CheckoutLoc
         return result!;
     }
 
-    private async Task<RunResult> RunInCheckoutAsync(CheckoutState state, string? baseline, string prompt, RunJournalEntry entry, CancellationToken cancellationToken)
+    private async Task<RunResult> RunInCheckoutAsync(CheckoutState state, string? baseline, string prompt, RunJournalEntry entry, AiRunExtras? extras, CancellationToken cancellationToken)
     {
         if (baseline is not null) await CheckoutWorkspace.CheckoutBaselineAsync(state.Path, baseline).ConfigureAwait(false);
         var index = journal.IndexPath(entry);
@@ -80,7 +81,7 @@ public sealed class RunExecutor(AiRunner runner, RunJournal journal, CheckoutLoc
         AiRunOutcome ai;
         try
         {
-            ai = await runner.RunAsync(state.Path, prompt, pid => journal.RecordProcess(entry, pid), cancellationToken).ConfigureAwait(false);
+            ai = await runner.RunAsync(state.Path, prompt, pid => journal.RecordProcess(entry, pid), cancellationToken, extras).ConfigureAwait(false);
         }
         catch (AiStartException ex)
         {

@@ -16,6 +16,7 @@ public static class RunsModule
         services.AddSingleton<RunJournal>();
         services.AddSingleton<RunExecutor>();
         services.AddSingleton<RunRecovery>();
+        services.AddSingleton<CheckoutPreflight>();
         services.AddSingleton<AskEndpoint>();
         return services;
     }

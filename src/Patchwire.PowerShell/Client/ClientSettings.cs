@@ -3,7 +3,7 @@ namespace Patchwire.PowerShell.Client;
 /// <summary>Everything the laptop side needs to talk to the agent about one project.</summary>
 public sealed class ClientSettings
 {
-    public string AgentUrl { get; set; } = "http://127.0.0.1:7878";
+    public string AgentUrl { get; set; } = ClientSettingsLoader.DefaultAgentUrl;
     public string? Token { get; set; }
     public string? User { get; set; }
     /// <summary>The project name on the agent (patchwire.yml 'project', else the folder name).</summary>
@@ -12,4 +12,10 @@ public sealed class ClientSettings
     public string ProjectRoot { get; set; } = "";
     /// <summary>sync.exclude patterns (gitignore syntax).</summary>
     public IReadOnlyList<string> Excludes { get; set; } = Array.Empty<string>();
+    /// <summary>The patchwire.yml that was read, or null when the project has none.</summary>
+    public string? ConfigFile { get; set; }
+    /// <summary>The $PW_HOME/env file consulted (it may not exist).</summary>
+    public string EnvFile { get; set; } = "";
+    /// <summary>Where each of AgentUrl, Token, User and Project came from: "environment", "patchwire.yml", "env file", "default", "folder name".</summary>
+    public IDictionary<string, string> Sources { get; } = new Dictionary<string, string>(StringComparer.Ordinal);
 }

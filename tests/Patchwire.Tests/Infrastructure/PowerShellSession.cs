@@ -32,6 +32,7 @@ public sealed class PowerShellSession : IDisposable
                 System.Environment.SetEnvironmentVariable(k, v);
             }
         var iss = InitialSessionState.CreateDefault2();
+        if (OperatingSystem.IsWindows()) iss.ExecutionPolicy = Microsoft.PowerShell.ExecutionPolicy.Bypass; // setting it throws PlatformNotSupported elsewhere
         _runspace = RunspaceFactory.CreateRunspace(iss);
         _runspace.Open();
         Invoke($"Import-Module '{TestPaths.ModuleDll}'");

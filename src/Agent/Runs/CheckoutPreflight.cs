@@ -1,0 +1,45 @@
+using Patchwire.Agent.Checkouts;
+using Patchwire.Agent.Http;
+
+namespace Patchwire.Agent.Runs;
+
+/// <summary>Where a run (an /ask or a /chat turn) will happen: the checkout, the resolved baseline, and whether the executor must re-check cleanliness.</summary>
+public sealed record RunTarget(string Checkout, string? Baseline, bool VerifyClean);
+
+/// <summary>
+/// The checkout checks shared by /ask and /chat, answered as plain HTTP before any stream byte: 400 invalid project
+/// name, 404 missing, 412 not a git repository, 400/409 for a malformed or unknown baseline, 409 dirty without one.
+/// </summary>
+public sealed class CheckoutPreflight(ProjectPaths paths, CheckoutLocks locks)
+{
+    public async Task<(RunTarget? Target, IResult? Problem)> CheckAsync(string user, string project, string? baseline)
+    {
+        var checkout = paths.Resolve(user, project);
+        if (checkout is null) return (null, JsonErrors.Result(StatusCodes.Status400BadRequest, "invalid project name"));
+        if (!Directory.Exists(checkout))
+            return (null, JsonErrors.Result(StatusCodes.Status404NotFound, "project not found",
+                new { project, hint = "Sync the project first (Invoke-PatchwireAsk syncs; or 'patchwire sync')." }));
+        if (!await CheckoutWorkspace.IsRepositoryRootAsync(checkout))
+            return (null, JsonErrors.Result(StatusCodes.Status412PreconditionFailed, "not a git repository",
+                new { project, hint = "The checkout must be the top level of a git repository with at least one commit." }));
+
+        if (baseline is not null)
+        {
+            if (!CheckoutWorkspace.IsCommitIdShape(baseline))
+                return (null, JsonErrors.Result(StatusCodes.Status400BadRequest, "invalid body: field 'baseline' must be a commit id (hex)"));
+            var resolved = await CheckoutWorkspace.ResolveCommitAsync(checkout, baseline);
+            if (resolved is null)
+                return (null, JsonErrors.Result(StatusCodes.Status409Conflict, "unknown baseline",
+                    new { baseline, hint = "The agent does not have this snapshot. Sync again (Invoke-PatchwireAsk syncs by default) and retry." }));
+            return (new RunTarget(checkout, resolved, false), null);
+        }
+
+        // While another run holds this checkout its tree is changed on purpose; the executor re-checks under the lock.
+        if (locks.IsHeld(checkout)) return (new RunTarget(checkout, null, true), null);
+        var status = await CheckoutWorkspace.StatusAsync(checkout);
+        if (status.Length > 0)
+            return (null, JsonErrors.Result(StatusCodes.Status409Conflict, "checkout is dirty",
+                new { status, hint = "Commit or discard the changes in the checkout on the box, or sync with a baseline." }));
+        return (new RunTarget(checkout, null, false), null);
+    }
+}

@@ -1,0 +1,30 @@
+using Patchwire.PowerShell.Patch;
+
+namespace Patchwire.PowerShell.Ask;
+
+/// <summary>What one ask returned: the diff and its files, the AI's exit code and output, and the timings.</summary>
+public sealed class PatchwireAskResult
+{
+    public string Project { get; set; } = "";
+    /// <summary>The local folder the diff applies to.</summary>
+    public string ProjectRoot { get; set; } = "";
+    /// <summary>The synced snapshot the run started from (null with -NoSync).</summary>
+    public string? Baseline { get; set; }
+    public string Diff { get; set; } = "";
+    public PatchwireFileChange[] Files { get; set; } = Array.Empty<PatchwireFileChange>();
+    public int ExitCode { get; set; }
+    /// <summary>The AI run's own time on the agent.</summary>
+    public TimeSpan Duration { get; set; }
+    public TimeSpan QueueWait { get; set; }
+    /// <summary>Syncing, waiting, running and transferring, as seen from the laptop.</summary>
+    public TimeSpan Elapsed { get; set; }
+    public string Stdout { get; set; } = "";
+    public string Stderr { get; set; } = "";
+    /// <summary>How the diff was applied (-Apply), or null when it was not.</summary>
+    public PatchApplyMethod? Applied { get; set; }
+    /// <summary>Where the diff was saved when it could not be applied (or was only saved).</summary>
+    public string? SavedPatch { get; set; }
+    public int LinesAdded => Files.Sum(f => f.LinesAdded);
+    public int LinesRemoved => Files.Sum(f => f.LinesRemoved);
+    public bool HasChanges => Files.Length > 0;
+}

@@ -1,0 +1,205 @@
+using System.Globalization;
+using System.Management.Automation.Host;
+using Patchwire.PowerShell.Ask;
+using Patchwire.PowerShell.Cli;
+using Patchwire.PowerShell.Client;
+using Patchwire.PowerShell.Common;
+using Patchwire.PowerShell.Patch;
+
+namespace Patchwire.PowerShell.Chat;
+
+[CliVerb(CliVerbAttribute.Laptop, "chat", "a conversation with the AI about this project: prompt, streamed reply, apply its changes; /exit leaves")]
+public sealed class ChatCliVerb : ICliVerb, ICliVerbOptions
+{
+    public string Usage => "usage: patchwire chat [\"FIRST PROMPT\"] [--session UUID] [--yes | --save-only] [--no-sync] [--path PROJECT_DIR]\n" +
+                           "  Type a prompt, watch the reply stream in, then [a]pply / [s]ave / [r]eject the turn's changes.\n" +
+                           "  In the loop: /exit (or /quit, or end of input) leaves, /new starts a new session, /session shows its id.\n" +
+                           "  --session    continue an earlier session (its id is printed when you leave)\n" +
+                           "  --yes        apply every turn's changes without asking\n" +
+                           "  --save-only  save every turn's changes to .patchwire/last.patch\n" +
+                           "  --no-sync    run on the checkout the agent already has\n" +
+                           "  Without a terminal (pwsh -NonInteractive) give the prompt as an argument: one turn runs, and its\n" +
+                           "  changes are saved (applied with --yes).";
+    public IEnumerable<string> ValueOptions => new[] { "--session", "--path" };
+    public IEnumerable<string> Flags => new[] { "--yes", "-y", "--save-only", "--no-sync" };
+
+    public int Run(CliContext context, CliArgs args)
+    {
+        if (args.Help) { context.Out(Usage); return 0; }
+        var yes = args.Flag("--yes") || args.Flag("-y");
+        var saveOnly = args.Flag("--save-only");
+        if (yes && saveOnly) throw new CliUsageException("--yes and --save-only exclude each other");
+        var session = Guid.NewGuid();
+        if (args.Option("--session") is { } given && !Guid.TryParse(given, out session))
+            throw new CliUsageException($"--session '{given}' is not a session id (a UUID such as {Guid.Empty})");
+        var first = string.Join(" ", args.Positionals).Trim();
+        var interactive = context.Interactive;
+        if (!interactive && first.Length == 0)
+            throw new CliUsageException("no terminal to chat in: give the prompt as an argument (one turn runs)");
+
+        var folder = context.Cmdlet.SessionState.Path.GetUnresolvedProviderPathFromPSPath(args.Option("--path") ?? ".");
+        ClientSettings settings;
+        try { settings = ClientSettingsLoader.Load(folder); }
+        catch (ClientConfigurationException ex) { throw new CliFailure(ex.Message); }
+        if (string.IsNullOrEmpty(settings.Token)) throw new CliFailure(ClientErrors.NoToken(settings).Exception.Message);
+
+        var chat = new Conversation(context, settings, !args.Flag("--no-sync"), yes, saveOnly, interactive) { Session = session };
+        if (!interactive)
+        {
+            var done = chat.Turn(first);
+            context.Out($"Session {chat.Session}: continue it with 'patchwire chat --session {chat.Session} \"...\"'.");
+            return done ? 0 : 1;
+        }
+
+        context.Info($"Chat session {chat.Session} on '{settings.Project}' at {settings.AgentUrl}. Type /exit to leave.");
+        var ok = first.Length == 0 || chat.Turn(first);
+        while (true)
+        {
+            var line = context.ReadLine("you> ");
+            if (line is null) break;
+            var prompt = line.Trim();
+            if (prompt.Length == 0) continue;
+            if (prompt is "/exit" or "/quit") break;
+            if (prompt == "/new")
+            {
+                chat.Session = Guid.NewGuid();
+                context.Info($"New session {chat.Session}.");
+                continue;
+            }
+            if (prompt == "/session")
+            {
+                context.Info($"Session {chat.Session}.");
+                continue;
+            }
+            if (prompt.StartsWith("/", StringComparison.Ordinal) && !prompt.Contains(" "))
+            {
+                context.Info("Commands: /exit, /new, /session. Anything else is sent to the AI.");
+                continue;
+            }
+            ok = chat.Turn(prompt) && ok;
+        }
+        context.Out($"Session {chat.Session}: continue it with 'patchwire chat --session {chat.Session}'.");
+        return ok ? 0 : 1;
+    }
+
+    private sealed class Conversation(CliContext context, ClientSettings settings, bool sync, bool yes, bool saveOnly, bool interactive)
+    {
+        public Guid Session { get; set; }
+
+        /// <summary>One turn: streamed reply, summary, then the changes applied, saved or rejected. False when the turn failed.</summary>
+        public bool Turn(string prompt)
+        {
+            var ui = context.Cmdlet.Host.UI;
+            var pump = new PipelinePump(context.Cmdlet);
+            var endsWithNewline = true;
+            var pending = new System.Text.StringBuilder();
+            string? lastStage = null;
+            PatchwireChatTurn turn;
+            try
+            {
+                turn = pump.Run(token => ChatTurnRunner.RunAsync(settings, Session, prompt, sync,
+                    p => pump.Post(() =>
+                    {
+                        if (p.Stage == lastStage && p.Stage != AskProgress.Queued) return;
+                        lastStage = p.Stage;
+                        context.Info(p.Message);
+                    }),
+                    chunk => pump.Post(() =>
+                    {
+                        if (interactive)
+                        {
+                            Write(ui, chunk);
+                            endsWithNewline = chunk.EndsWith("\n", StringComparison.Ordinal);
+                        }
+                        else
+                        {
+                            // Scripts capture the reply as output lines, each sent as soon as it is complete.
+                            pending.Append(chunk);
+                            FlushLines(pending, final: false);
+                        }
+                    }),
+                    token));
+            }
+            catch (Exception ex) when (ex is AgentClientException or ChatTurnFailedException or InvalidOperationException)
+            {
+                FlushLines(pending, final: true);
+                if (!endsWithNewline) ui?.WriteLine();
+                var message = ex switch
+                {
+                    AgentClientException client => ChatErrors.From(client, settings, Session, sync).Exception.Message,
+                    ChatTurnFailedException failed when failed.Recoverable && interactive => failed.Message + " You can send the turn again.",
+                    _ => ex.Message,
+                };
+                if (!interactive) throw new CliFailure(message);
+                context.Error(message, "TurnFailed");
+                return false;
+            }
+            FlushLines(pending, final: true);
+            if (!endsWithNewline) ui?.WriteLine();
+
+            var changes = turn.HasChanges ? $"{turn.Files.Length} file{(turn.Files.Length == 1 ? "" : "s")} changed (+{turn.LinesAdded} -{turn.LinesRemoved})" : "no changes";
+            context.Out($"turn {turn.TurnIndex} · {changes} · {turn.TokensIn} tokens in, {turn.TokensOut} out · {Seconds(turn.Duration)}");
+            if (!turn.HasChanges) return true;
+            foreach (var f in turn.Files) context.Out($"  {ApplyCliVerb.StatusLetter(f.Status)} {f.Path}  (+{f.LinesAdded} -{f.LinesRemoved}){(f.Binary ? " binary" : "")}");
+
+            if (saveOnly) return Save(turn, "Saved");
+            if (yes) return ApplyPatch(turn);
+            if (!interactive) return Save(turn, "No terminal to ask in (use --yes to apply in scripts); saved");
+            AskCliVerb.Preview(context, turn.Patch);
+            while (true)
+            {
+                switch (context.ReadLine("Apply these changes? [a]pply / [s]ave / [r]eject: ")?.Trim().ToLowerInvariant())
+                {
+                    case null: return Save(turn, "Saved");
+                    case "a": case "apply": return ApplyPatch(turn);
+                    case "s": case "save": return Save(turn, "Saved");
+                    case "r": case "reject":
+                        context.Out("Rejected; nothing applied or saved.");
+                        return true;
+                }
+            }
+        }
+
+        private void FlushLines(System.Text.StringBuilder pending, bool final)
+        {
+            var text = pending.ToString();
+            var end = text.LastIndexOf('\n');
+            if (final) end = text.Length;
+            if (end < 0) return;
+            var complete = text.Substring(0, end);
+            pending.Remove(0, Math.Min(pending.Length, end + 1));
+            if (complete.Length == 0 && final) return;
+            foreach (var line in complete.Split('\n')) context.Out(line.TrimEnd('\r'));
+        }
+
+        private bool ApplyPatch(PatchwireChatTurn turn)
+        {
+            try
+            {
+                ApplyCliVerb.PrintApplied(context, PatchApplier.Apply(settings.ProjectRoot, turn.Patch));
+                return true;
+            }
+            catch (PatchApplyException ex)
+            {
+                if (!interactive) throw new CliFailure(ex.Message);
+                context.Error(ex.Message, "ApplyFailed");
+                return false;
+            }
+        }
+
+        private bool Save(PatchwireChatTurn turn, string what)
+        {
+            var path = PatchApplier.Save(settings.ProjectRoot, turn.Patch);
+            context.Out($"{what} the changes to {path}. Apply them later with 'patchwire apply' (or Invoke-PatchwirePatch).");
+            return true;
+        }
+
+        private static void Write(PSHostUserInterface? ui, string text)
+        {
+            try { ui?.Write(text); }
+            catch (NotImplementedException) { }
+        }
+
+        private static string Seconds(TimeSpan t) => t.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture) + " s";
+    }
+}

@@ -1,0 +1,38 @@
+using Patchwire.PowerShell.Cli;
+using Patchwire.PowerShell.Common;
+
+namespace Patchwire.PowerShell.Setup;
+
+[CliVerb(CliVerbAttribute.Laptop, "setup", "save your token and agent URL to ~/.patchwire/env")]
+public sealed class SetupCliVerb : ICliVerb, ICliVerbOptions
+{
+    public string Usage => "usage: patchwire setup --token pw_... [--agent-url URL] [--user NAME] [--force]\n" +
+                           "  Checks the token with the agent (GET /me) and writes PW_TOKEN, PW_USER and PW_AGENT_URL to $PW_HOME/env (owner-only).\n" +
+                           "  A rejected token is not saved unless --force; an unreachable agent saves with a warning.";
+    public IEnumerable<string> ValueOptions => new[] { "--token", "--agent-url", "--user" };
+    public IEnumerable<string> Flags => new[] { "--force" };
+
+    public int Run(CliContext context, CliArgs args)
+    {
+        if (args.Help) { context.Out(Usage); return 0; }
+        if (args.Positionals.Count > 0) throw new CliUsageException($"unexpected argument '{args.Positionals[0]}'");
+        var token = args.Option("--token") ?? throw new CliUsageException("--token is required");
+        SetupPlan plan;
+        try
+        {
+            plan = new PipelinePump(context.Cmdlet).Run(cancel => LaptopSetup.PlanAsync(token, args.Option("--agent-url"), args.Option("--user"), TimeSpan.FromSeconds(10), cancel));
+        }
+        catch (ArgumentException ex) { throw new CliFailure(ex.Message); }
+        if (plan.Check is TokenCheck.Rejected or TokenCheck.Disabled)
+        {
+            if (!args.Flag("--force")) throw new CliFailure(plan.CheckMessage + " Nothing was saved (use --force to save it anyway).");
+            plan.Warnings.Add(plan.CheckMessage + " Saved anyway because of --force.");
+        }
+        try { LaptopSetup.Save(plan); }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException) { throw new CliFailure($"cannot write {plan.EnvFile}: {ex.Message}"); }
+        foreach (var warning in plan.Warnings) context.Warn(warning);
+        var who = plan.User is null ? "PW_TOKEN" : $"PW_TOKEN + PW_USER ({plan.User})";
+        context.Out($"Wrote {who} and PW_AGENT_URL ({plan.AgentUrl}) to {plan.EnvFile}");
+        return 0;
+    }
+}

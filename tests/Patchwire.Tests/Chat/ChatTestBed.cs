@@ -1,0 +1,183 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+
+// Not Patchwire.Tests.Chat: that namespace would hide the audit tests' AuditTestData.Chat(...) helper.
+namespace Patchwire.Tests.ChatTurns;
+
+/// <summary>
+/// A real agent whose AI is the checked-in stand-in for Claude Code (tests/fixtures/chat/stand-in-claude.sh, run by
+/// bash), with its state folder in the test's temp folder, and real git checkouts under the agent's projects root.
+/// </summary>
+public sealed class ChatTestBed : IAsyncDisposable
+{
+    private readonly TempDirectory _temp = new("pw-chat");
+    private readonly Dictionary<string, string> _tokens = new(StringComparer.Ordinal);
+
+    private ChatTestBed() { }
+
+    public static string StandInScript => Path.Combine(TestPaths.RepoRoot, "tests", "fixtures", "chat", "stand-in-claude.sh");
+
+    public AgentProcess Agent { get; private set; } = null!;
+    public string Home => _temp.Combine("home");
+    /// <summary>The stand-in's state: args.log (one line per run), pid (of the latest run), sessions/.</summary>
+    public string StandInDir => _temp.Combine("stand-in");
+    public string Scratch => _temp.Combine("scratch");
+    public string AuditLog => Path.Combine(Home, "agent.log");
+    public string SessionsFile => Path.Combine(Home, "agent-sessions.json");
+
+    public static async Task<ChatTestBed> StartAsync(IDictionary<string, string?>? env = null)
+    {
+        var bed = new ChatTestBed();
+        Directory.CreateDirectory(bed.Home);
+        Directory.CreateDirectory(bed.StandInDir);
+        Directory.CreateDirectory(bed.Scratch);
+        var settings = new Dictionary<string, string?>
+        {
+            ["PW_AI_BIN"] = "bash",
+            ["PW_AI_ARGS"] = $"'{StandInScript}' --print --standin-dir '{bed.StandInDir}'",
+            ["PW_TIMEOUT_SEC"] = "60",
+        };
+        if (env is not null) foreach (var (k, v) in env) settings[k] = v;
+        bed.Agent = await AgentProcess.StartAsync(bed.Home, settings);
+        return bed;
+    }
+
+    /// <summary>Stops the agent (gracefully, or with kill -9) and starts it again on the same PW_HOME.</summary>
+    public async Task RestartAsync(bool hard = false)
+    {
+        var env = new Dictionary<string, string?>(Agent.Environment);
+        if (hard) Agent.KillHard(); else await Agent.StopAsync();
+        await Agent.DisposeAsync();
+        Agent = await AgentProcess.StartAsync(Home, env);
+    }
+
+    public string Token(string user)
+    {
+        if (!_tokens.TryGetValue(user, out var token))
+        {
+            token = Agent.AddUser(user);
+            _tokens[user] = token;
+        }
+        return token;
+    }
+
+    public HttpClient Client(string user) => Agent.Client(Token(user));
+
+    public GitRepo CreateCheckout(string user, string project = "app")
+    {
+        Token(user);
+        var repo = GitRepo.Init(Path.Combine(Agent.ProjectsRoot, user, project));
+        repo.Write("src/app.txt", "line one\nline two\n");
+        repo.CommitAll("sample project");
+        return repo;
+    }
+
+    public string[] ArgsLog => File.Exists(Path.Combine(StandInDir, "args.log")) ? File.ReadAllLines(Path.Combine(StandInDir, "args.log")) : Array.Empty<string>();
+
+    /// <summary>The process id of the stand-in's latest run, once it has started.</summary>
+    public async Task<int> StandInPidAsync()
+    {
+        var file = Path.Combine(StandInDir, "pid");
+        for (var i = 0; i < 200 && !File.Exists(file); i++) await Task.Delay(50);
+        return int.Parse(File.ReadAllText(file).Trim());
+    }
+
+    public async Task<JsonElement> StatusAsync(string user, string uuid, HttpStatusCode expected = HttpStatusCode.OK)
+    {
+        using var client = Client(user);
+        using var response = await client.GetAsync($"/session/{uuid}/status");
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(expected == response.StatusCode, $"GET status: expected {expected}, got {response.StatusCode}: {text}");
+        return JsonDocument.Parse(text).RootElement.Clone();
+    }
+
+    public IReadOnlyList<JsonElement> AuditLines() =>
+        File.Exists(AuditLog)
+            ? File.ReadAllLines(AuditLog).Where(l => l.Length > 0).Select(l => JsonDocument.Parse(l).RootElement.Clone()).ToList()
+            : Array.Empty<JsonElement>();
+
+    public async ValueTask DisposeAsync()
+    {
+        await Agent.DisposeAsync();
+        _temp.Dispose();
+    }
+}
+
+/// <summary>One POST /chat read event by event, as a client that watches the stream would.</summary>
+public sealed class ChatStream : IAsyncDisposable
+{
+    private readonly HttpResponseMessage _response;
+    private readonly StreamReader? _reader;
+
+    private ChatStream(HttpResponseMessage response, StreamReader? reader, string? errorBody)
+    {
+        _response = response;
+        _reader = reader;
+        ErrorBody = errorBody;
+    }
+
+    public HttpStatusCode Status => _response.StatusCode;
+    public string? ErrorBody { get; }
+    public List<JsonElement> Events { get; } = new();
+
+    public string Text => string.Concat(Events.Where(e => Type(e) == "chat_text").Select(e => e.GetProperty("chunk").GetString()));
+    public JsonElement Last => Events[^1];
+
+    public static string Type(JsonElement e) => e.GetProperty("type").GetString()!;
+
+    public static Task<ChatStream> OpenAsync(HttpClient client, string uuid, string prompt, string project = "app", CancellationToken cancellationToken = default) =>
+        OpenAsync(client, new { uuid, prompt, project }, cancellationToken);
+
+    public static async Task<ChatStream> OpenAsync(HttpClient client, object body, CancellationToken cancellationToken = default)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, "/chat") { Content = JsonContent.Create(body) };
+        var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+        if (!response.IsSuccessStatusCode)
+            return new ChatStream(response, null, await response.Content.ReadAsStringAsync(cancellationToken));
+        Assert.Equal("application/x-ndjson", response.Content.Headers.ContentType?.MediaType);
+        return new ChatStream(response, new StreamReader(await response.Content.ReadAsStreamAsync(cancellationToken)), null);
+    }
+
+    public async Task<JsonElement?> NextAsync(TimeSpan? timeout = null)
+    {
+        if (_reader is null) return null;
+        using var cts = new CancellationTokenSource(timeout ?? TimeSpan.FromSeconds(60));
+        var line = await _reader.ReadLineAsync(cts.Token);
+        if (line is null) return null;
+        var element = JsonDocument.Parse(line).RootElement.Clone();
+        Events.Add(element);
+        return element;
+    }
+
+    /// <summary>Reads until an event of <paramref name="type"/> (whose chunk, for chat_text, contains <paramref name="containing"/>).</summary>
+    public async Task<JsonElement> UntilAsync(string type, string? containing = null)
+    {
+        while (await NextAsync() is { } e)
+        {
+            if (Type(e) == type && (containing is null || Text.Contains(containing, StringComparison.Ordinal))) return e;
+        }
+        throw new Xunit.Sdk.XunitException($"The stream ended before a {type} event. Events: {string.Join(" ", Events.Select(Type))}");
+    }
+
+    public async Task<List<JsonElement>> ReadAllAsync()
+    {
+        while (await NextAsync() is not null) { }
+        return Events;
+    }
+
+    public static async Task<ChatStream> TurnAsync(HttpClient client, string uuid, string prompt, string project = "app")
+    {
+        var stream = await OpenAsync(client, uuid, prompt, project);
+        Assert.True(stream.Status == HttpStatusCode.OK, $"POST /chat: {stream.Status} {stream.ErrorBody}");
+        await stream.ReadAllAsync();
+        return stream;
+    }
+
+    public ValueTask DisposeAsync()
+    {
+        _reader?.Dispose();
+        _response.Dispose();
+        return ValueTask.CompletedTask;
+    }
+}

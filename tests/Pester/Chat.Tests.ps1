@@ -1,0 +1,75 @@
+BeforeAll {
+    $script:Manifest = Join-Path $PSScriptRoot '../../out/Patchwire/Patchwire.psd1'
+    Import-Module $Manifest -Force
+    $script:Saved = @{}
+    foreach ($name in 'PW_HOME', 'PW_AGENT_URL', 'PW_TOKEN', 'PW_USER') { $script:Saved[$name] = [Environment]::GetEnvironmentVariable($name) }
+    function script:Invoke-ChildPwsh {
+        if ([IO.Path]::GetFileNameWithoutExtension([Environment]::ProcessPath) -eq 'dotnet') { & ([Environment]::ProcessPath) (Join-Path $PSHOME 'pwsh.dll') @args }
+        else { & ([Environment]::ProcessPath) @args }
+    }
+
+    # A real agent on loopback whose AI is the stand-in for Claude Code used by the chat tests (not an AI: it follows 'say:'/'write:' lines).
+    $script:Box = Join-Path $TestDrive 'box'
+    $standIn = Join-Path $PSScriptRoot '../fixtures/chat/stand-in-claude.sh'
+    $dotnet = [Environment]::ProcessPath
+    if ([IO.Path]::GetFileNameWithoutExtension($dotnet) -ne 'dotnet') { $dotnet = 'dotnet' }
+    $psi = [System.Diagnostics.ProcessStartInfo]::new($dotnet)
+    $psi.ArgumentList.Add((Join-Path (Split-Path $Manifest) 'agent/patchwire-agent.dll'))
+    $psi.ArgumentList.Add('serve')
+    $psi.RedirectStandardOutput = $true
+    $psi.UseShellExecute = $false
+    $psi.Environment['PW_HOME'] = $Box
+    $psi.Environment['PW_AGENT_PORT'] = '0'
+    $psi.Environment['PW_AI_BIN'] = 'bash'
+    $psi.Environment['PW_AI_ARGS'] = "'$standIn' --print --standin-dir '$(Join-Path $TestDrive 'stand-in')'"
+    $script:Agent = [System.Diagnostics.Process]::Start($psi)
+    $script:Url = ($Agent.StandardOutput.ReadLine() -split ' ')[-1]
+
+    $env:PW_HOME = $Box
+    $token = (New-PatchwireUser ana).Token
+    $env:PW_HOME = Join-Path $TestDrive 'laptop-home'
+    $env:PW_AGENT_URL = $Url
+    $env:PW_TOKEN = $token
+    $env:PW_USER = 'ana'
+
+    $script:Project = Join-Path $TestDrive 'app'
+    New-Item -ItemType Directory $Project | Out-Null
+    git -C $Project init -q -b main
+    Set-Content (Join-Path $Project 'README.md') '# app'
+    git -C $Project add -A
+    git -C $Project -c user.email=t@patchwire.invalid -c user.name=t commit -q -m init
+}
+
+AfterAll {
+    if ($Agent -and -not $Agent.HasExited) { $Agent.Kill($true); $Agent.WaitForExit() }
+    foreach ($name in $Saved.Keys) { [Environment]::SetEnvironmentVariable($name, $Saved[$name]) }
+}
+
+Describe 'Chat as a developer meets it' {
+    It 'continues a session across Invoke-PatchwireChat calls and shows turns as a table' {
+        $first = Invoke-PatchwireChat -Path $Project "say: first turn`ntokens: 10 2" 6>$null
+        $first.PSObject.TypeNames[0] | Should -Be 'Patchwire.PowerShell.Chat.PatchwireChatTurn'
+        $first.Text | Should -Be 'first turn'
+        $second = $first | Invoke-PatchwireChat -Path $Project -Prompt "say: turn {turn}`nwrite: docs/notes.md notes" 6>$null
+        $second.SessionId | Should -Be $first.SessionId
+        $second.TurnIndex | Should -Be 2
+        $second.Text | Should -Be 'turn 2'
+        $second.Files.Path | Should -Be 'docs/notes.md'
+        ($second | Out-String) | Should -Match 'Session\s+Turn\s+Changes\s+TokensIn\s+TokensOut'
+        ($second | Format-List | Out-String) | Should -Match 'Text\s+: turn 2'
+    }
+
+    It 'patchwire chat runs one turn under pwsh -NonInteractive, prints the reply and applies with --yes' {
+        $out = Invoke-ChildPwsh -NoProfile -NonInteractive -Command "Set-Location '$Project'; Import-Module '$Manifest'; patchwire chat `"say: hello from chat``nwrite: hello.txt hi`" --yes; exit `$LASTEXITCODE"
+        $LASTEXITCODE | Should -Be 0
+        $out | Should -Contain 'hello from chat'
+        ($out -join "`n") | Should -Match 'Applied 1 file'
+        Get-Content (Join-Path $Project 'hello.txt') | Should -Be 'hi'
+    }
+
+    It 'patchwire chat without a prompt and without a terminal fails at once with usage (exit 2)' {
+        Invoke-ChildPwsh -NoProfile -NonInteractive -Command "Set-Location '$Project'; Import-Module '$Manifest'; patchwire chat; exit `$LASTEXITCODE" 2>$null | Out-Null
+        $LASTEXITCODE | Should -Be 2
+        (patchwire chat --help) -join "`n" | Should -Match '/exit'
+    }
+}
