@@ -16,7 +16,7 @@ public sealed class SyncCmdletTests
         using var laptop = new TempDirectory();
         await using var agent = await AgentProcess.StartAsync(home.Combine("agent-home").Also(Directory.CreateDirectory), new Dictionary<string, string?> { ["PW_AI_BIN"] = "git" });
         var token = agent.AddUser("ana");
-        var repo = GitRepo.Init(laptop.Combine("web app"));
+        var repo = GitRepo.Init(laptop.Combine("web-src"));
         repo.Write("index.html", "<h1>hi</h1>\n");
         using var ps = new PowerShellSession(home.Combine("laptop-home"), new Dictionary<string, string?> { ["PW_AGENT_URL"] = agent.BaseUrl, ["PW_TOKEN"] = token });
 
@@ -106,6 +106,17 @@ public sealed class SyncCmdletTests
         var (cliOutput, cliErrors) = ps.Run("patchwire sync $p; \"exit=$LASTEXITCODE\"", vars);
         Assert.Equal("exit=1", cliOutput.Last().ToString());
         Assert.Contains("rejected the token", Assert.Single(cliErrors).ToString());
+
+        var badFolder = GitRepo.Init(laptop.Combine("my project"));
+        var badName = ps.Invoke(capture.Replace("{0}", "$bad"), new Dictionary<string, object?> { ["bad"] = badFolder.Path }).Select(o => o.ToString()).ToList();
+        Assert.Equal("InvalidData", badName[1]);
+        Assert.Contains("patchwire.yml", badName[2]);
+
+        ps.Invoke("$saved = $env:PW_TOKEN; $env:PW_TOKEN = $null");
+        var noToken = ps.Invoke(capture.Replace("{0}", "$p"), vars).Select(o => o.ToString()).ToList();
+        Assert.Equal("AuthenticationError", noToken[1]);
+        Assert.Contains("patchwire setup", noToken[2]);
+        ps.Invoke("$env:PW_TOKEN = $saved");
 
         ps.Invoke("$env:PW_AGENT_URL = $url", new Dictionary<string, object?> { ["url"] = $"http://127.0.0.1:{FreePort()}" });
         var down = ps.Invoke(capture.Replace("{0}", "$p"), vars).Select(o => o.ToString()).ToList();
