@@ -29,10 +29,7 @@ public sealed class AskCliVerb : ICliVerb, ICliVerbOptions
         var include = args.Option("--include")?.Split(new[] { ',' }, StringSplitOptions.RemoveEmptyEntries).Select(s => s.Trim()).ToArray();
 
         var folder = context.Cmdlet.SessionState.Path.GetUnresolvedProviderPathFromPSPath(args.Option("--path") ?? ".");
-        ClientSettings settings;
-        try { settings = ClientSettingsLoader.Load(folder); }
-        catch (ClientConfigurationException ex) { throw new CliFailure(ex.Message); }
-        if (string.IsNullOrEmpty(settings.Token)) throw new CliFailure(ClientErrors.NoToken(settings).Exception.Message);
+        var settings = UserSettings.Load(folder);
 
         var sync = !args.Flag("--no-sync");
         var pump = new PipelinePump(context.Cmdlet);

@@ -38,10 +38,7 @@ public sealed class ChatCliVerb : ICliVerb, ICliVerbOptions
             throw new CliUsageException("no terminal to chat in: give the prompt as an argument (one turn runs)");
 
         var folder = context.Cmdlet.SessionState.Path.GetUnresolvedProviderPathFromPSPath(args.Option("--path") ?? ".");
-        ClientSettings settings;
-        try { settings = ClientSettingsLoader.Load(folder); }
-        catch (ClientConfigurationException ex) { throw new CliFailure(ex.Message); }
-        if (string.IsNullOrEmpty(settings.Token)) throw new CliFailure(ClientErrors.NoToken(settings).Exception.Message);
+        var settings = UserSettings.Load(folder);
 
         var chat = new Conversation(context, settings, !args.Flag("--no-sync"), yes, saveOnly, interactive) { Session = session };
         if (!interactive)

@@ -64,11 +64,7 @@ internal static class ChatSessionClient
 
     public static AgentClient Connect(PSCmdlet cmdlet)
     {
-        var folder = cmdlet.SessionState.Path.CurrentFileSystemLocation.ProviderPath;
-        ClientSettings settings;
-        try { settings = ClientSettingsLoader.Load(folder); }
-        catch (ClientConfigurationException ex) { cmdlet.ThrowTerminatingError(ClientErrors.From(ex, folder)); throw; }
-        if (string.IsNullOrEmpty(settings.Token)) cmdlet.ThrowTerminatingError(ClientErrors.NoToken(settings));
+        var settings = UserSettings.Load(cmdlet, cmdlet.SessionState.Path.CurrentFileSystemLocation.ProviderPath);
         return new AgentClient(settings);
     }
 }
