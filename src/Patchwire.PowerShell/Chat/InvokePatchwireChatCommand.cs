@@ -45,10 +45,7 @@ public sealed class InvokePatchwireChatCommand : PSCmdlet
     {
         var session = Session != Guid.Empty ? Session : _pipelineSession != Guid.Empty ? _pipelineSession : (_pipelineSession = Guid.NewGuid());
         var folder = SessionState.Path.GetUnresolvedProviderPathFromPSPath(string.IsNullOrEmpty(Path) ? "." : Path);
-        ClientSettings settings;
-        try { settings = ClientSettingsLoader.Load(folder); }
-        catch (ClientConfigurationException ex) { ThrowTerminatingError(ClientErrors.From(ex, folder)); return; }
-        if (string.IsNullOrEmpty(settings.Token)) ThrowTerminatingError(ClientErrors.NoToken(settings));
+        var settings = UserSettings.Load(this, folder);
 
         var pump = new PipelinePump(this);
         const int activity = 0x5058;
@@ -101,29 +98,7 @@ public sealed class InvokePatchwireChatCommand : PSCmdlet
             WriteObject(turn);
             return;
         }
-        var patch = PatchSelection.Select(turn.Patch, Include, out var chosen);
-        if (chosen.Count == 0)
-        {
-            WriteWarning($"-Include matched none of the changed files ({string.Join(", ", turn.Files.Select(f => f.Path))}); nothing applied.");
-            WriteObject(turn);
-            return;
-        }
-        if (!ShouldProcess(settings.ProjectRoot, $"Apply turn {turn.TurnIndex}'s changes ({PatchSelection.Describe(chosen)})"))
-        {
-            WriteObject(turn);
-            return;
-        }
-        try
-        {
-            turn.Applied = PatchApplier.Apply(settings.ProjectRoot, patch).Method;
-            WriteObject(turn);
-        }
-        catch (PatchApplyException ex)
-        {
-            turn.SavedPatch = ex.SavedPatch;
-            WriteObject(turn);
-            WriteError(PatchSelection.ErrorFor(ex, settings.ProjectRoot));
-        }
+        ApplyStep.ApplyAndWrite(this, turn, Include, files => $"Apply turn {turn.TurnIndex}'s changes ({files})");
     }
 
     /// <summary>What Write-Host does: an information record tagged PSHOST, shown by the host and capturable with 6>&amp;1.</summary>

@@ -286,6 +286,33 @@ public sealed class AskTests
     }
 
     [Fact]
+    public async Task Apply_holds_back_a_failed_run_s_diff_and_an_Include_that_matches_nothing()
+    {
+        await using var bed = await LaptopTestBed.StartAsync(EditingAi + "\n[ \"$PROMPT\" = fail ] && exit 3\nexit 0");
+        var token = bed.Agent.AddUser("ana");
+        var project = bed.CreateProject();
+        using var session = bed.Session(token);
+
+        var failed = session.Invoke($"Set-Location '{project.Path}'; Invoke-PatchwireAsk 'fail' -Apply 3>&1");
+        var result = (PatchwireAskResult)Assert.Single(failed, o => o.BaseObject is PatchwireAskResult).BaseObject;
+        Assert.Equal(3, result.ExitCode);
+        Assert.Null(result.Applied);
+        Assert.Equal(Path.Combine(project.Path, ".patchwire", "last.patch"), result.SavedPatch);
+        Assert.Equal(result.Diff, File.ReadAllText(result.SavedPatch!));
+        Assert.Contains(failed, o => o.BaseObject is WarningRecord w && w.Message.Contains("Not applied because the AI exited with code 3", StringComparison.Ordinal));
+        Assert.False(File.Exists(Path.Combine(project.Path, "added.txt")));
+
+        File.Delete(result.SavedPatch!);
+        var none = session.Invoke($"Set-Location '{project.Path}'; Invoke-PatchwireAsk 'x' -Apply -Include 'nothing-like-this*' 3>&1");
+        var unapplied = (PatchwireAskResult)Assert.Single(none, o => o.BaseObject is PatchwireAskResult).BaseObject;
+        Assert.Null(unapplied.Applied);
+        Assert.Null(unapplied.SavedPatch);
+        Assert.Contains(none, o => o.BaseObject is WarningRecord w && w.Message.StartsWith("-Include matched none of the changed files", StringComparison.Ordinal));
+        Assert.False(File.Exists(Path.Combine(project.Path, "added.txt")));
+        Assert.False(File.Exists(Path.Combine(project.Path, ".patchwire", "last.patch")));
+    }
+
+    [Fact]
     public async Task Ctrl_C_cancels_the_request_and_the_agent_frees_the_slot()
     {
         await using var bed = await LaptopTestBed.StartAsync("""touch "$NOTES/started"; sleep 30""");
