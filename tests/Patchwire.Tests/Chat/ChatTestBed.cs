@@ -105,21 +105,9 @@ public sealed class ChatTestBed : IAsyncDisposable
 }
 
 /// <summary>One POST /chat read event by event, as a client that watches the stream would.</summary>
-public sealed class ChatStream : IAsyncDisposable
+public sealed class ChatStream : NdjsonStream
 {
-    private readonly HttpResponseMessage _response;
-    private readonly StreamReader? _reader;
-
-    private ChatStream(HttpResponseMessage response, StreamReader? reader, string? errorBody)
-    {
-        _response = response;
-        _reader = reader;
-        ErrorBody = errorBody;
-    }
-
-    public HttpStatusCode Status => _response.StatusCode;
-    public string? ErrorBody { get; }
-    public List<JsonElement> Events { get; } = new();
+    private ChatStream(Opened opened) : base(opened) { }
 
     public string Text => string.Concat(Events.Where(e => Type(e) == "chat_text").Select(e => e.GetProperty("chunk").GetString()));
     public JsonElement Last => Events[^1];
@@ -132,22 +120,9 @@ public sealed class ChatStream : IAsyncDisposable
     public static async Task<ChatStream> OpenAsync(HttpClient client, object body, CancellationToken cancellationToken = default)
     {
         var request = new HttpRequestMessage(HttpMethod.Post, "/chat") { Content = JsonContent.Create(body) };
-        var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
-        if (!response.IsSuccessStatusCode)
-            return new ChatStream(response, null, await response.Content.ReadAsStringAsync(cancellationToken));
-        Assert.Equal("application/x-ndjson", response.Content.Headers.ContentType?.MediaType);
-        return new ChatStream(response, new StreamReader(await response.Content.ReadAsStreamAsync(cancellationToken)), null);
-    }
-
-    public async Task<JsonElement?> NextAsync(TimeSpan? timeout = null)
-    {
-        if (_reader is null) return null;
-        using var cts = new CancellationTokenSource(timeout ?? TimeSpan.FromSeconds(60));
-        var line = await _reader.ReadLineAsync(cts.Token);
-        if (line is null) return null;
-        var element = JsonDocument.Parse(line).RootElement.Clone();
-        Events.Add(element);
-        return element;
+        var stream = new ChatStream(await SendAsync(client, request, cancellationToken));
+        if (stream.ErrorBody is null) Assert.Equal("application/x-ndjson", stream.ContentType);
+        return stream;
     }
 
     /// <summary>Reads until an event of <paramref name="type"/> (whose chunk, for chat_text, contains <paramref name="containing"/>).</summary>
@@ -160,24 +135,11 @@ public sealed class ChatStream : IAsyncDisposable
         throw new Xunit.Sdk.XunitException($"The stream ended before a {type} event. Events: {string.Join(" ", Events.Select(Type))}");
     }
 
-    public async Task<List<JsonElement>> ReadAllAsync()
-    {
-        while (await NextAsync() is not null) { }
-        return Events;
-    }
-
     public static async Task<ChatStream> TurnAsync(HttpClient client, string uuid, string prompt, string project = "app")
     {
         var stream = await OpenAsync(client, uuid, prompt, project);
         Assert.True(stream.Status == HttpStatusCode.OK, $"POST /chat: {stream.Status} {stream.ErrorBody}");
         await stream.ReadAllAsync();
         return stream;
-    }
-
-    public ValueTask DisposeAsync()
-    {
-        _reader?.Dispose();
-        _response.Dispose();
-        return ValueTask.CompletedTask;
     }
 }
