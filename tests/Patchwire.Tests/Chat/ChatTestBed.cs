@@ -9,20 +9,15 @@ namespace Patchwire.Tests.ChatTurns;
 /// A real agent whose AI is the checked-in stand-in for Claude Code (tests/fixtures/chat/stand-in-claude.sh, run by
 /// bash), with its state folder in the test's temp folder, and real git checkouts under the agent's projects root.
 /// </summary>
-public sealed class ChatTestBed : IAsyncDisposable
+public sealed class ChatTestBed : AgentTestBed
 {
-    private readonly TempDirectory _temp = new("pw-chat");
-    private readonly Dictionary<string, string> _tokens = new(StringComparer.Ordinal);
-
-    private ChatTestBed() { }
+    private ChatTestBed() : base("pw-chat") { }
 
     public static string StandInScript => Path.Combine(TestPaths.RepoRoot, "tests", "fixtures", "chat", "stand-in-claude.sh");
 
-    public AgentProcess Agent { get; private set; } = null!;
-    public string Home => _temp.Combine("home");
     /// <summary>The stand-in's state: args.log (one line per run), pid (of the latest run), sessions/.</summary>
-    public string StandInDir => _temp.Combine("stand-in");
-    public string Scratch => _temp.Combine("scratch");
+    public string StandInDir => TempDirectory.Combine("stand-in");
+    public string Scratch => TempDirectory.Combine("scratch");
     public string AuditLog => Path.Combine(Home, "agent.log");
     public string SessionsFile => Path.Combine(Home, "agent-sessions.json");
 
@@ -51,18 +46,6 @@ public sealed class ChatTestBed : IAsyncDisposable
         await Agent.DisposeAsync();
         Agent = await AgentProcess.StartAsync(Home, env);
     }
-
-    public string Token(string user)
-    {
-        if (!_tokens.TryGetValue(user, out var token))
-        {
-            token = Agent.AddUser(user);
-            _tokens[user] = token;
-        }
-        return token;
-    }
-
-    public HttpClient Client(string user) => Agent.Client(Token(user));
 
     public GitRepo CreateCheckout(string user, string project = "app")
     {
@@ -96,12 +79,6 @@ public sealed class ChatTestBed : IAsyncDisposable
         File.Exists(AuditLog)
             ? File.ReadAllLines(AuditLog).Where(l => l.Length > 0).Select(l => JsonDocument.Parse(l).RootElement.Clone()).ToList()
             : Array.Empty<JsonElement>();
-
-    public async ValueTask DisposeAsync()
-    {
-        await Agent.DisposeAsync();
-        _temp.Dispose();
-    }
 }
 
 /// <summary>One POST /chat read event by event, as a client that watches the stream would.</summary>
