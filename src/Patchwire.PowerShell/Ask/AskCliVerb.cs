@@ -62,7 +62,7 @@ public sealed class AskCliVerb : ICliVerb, ICliVerbOptions
 
         context.Out($"{result.Files.Length} file{(result.Files.Length == 1 ? "" : "s")} changed (+{result.LinesAdded} -{result.LinesRemoved}) in {Seconds(result.Duration)}" +
                     (result.QueueWait > TimeSpan.FromMilliseconds(500) ? $", after {Seconds(result.QueueWait)} in the queue" : "") + ":");
-        foreach (var f in result.Files) context.Out($"  {ApplyCliVerb.StatusLetter(f.Status)} {f.Path}  (+{f.LinesAdded} -{f.LinesRemoved}){(f.Binary ? " binary" : "")}");
+        foreach (var f in result.Files) context.Out(ApplyCliVerb.FileLine(f));
         if (!saveOnly) Preview(context, result.Diff);
 
         if (saveOnly) return Save(context, settings, result.Diff, "Saved the diff");

@@ -137,7 +137,7 @@ public sealed class ChatCliVerb : ICliVerb, ICliVerbOptions
             var changes = turn.HasChanges ? $"{turn.Files.Length} file{(turn.Files.Length == 1 ? "" : "s")} changed (+{turn.LinesAdded} -{turn.LinesRemoved})" : "no changes";
             context.Out($"turn {turn.TurnIndex} · {changes} · {turn.TokensIn} tokens in, {turn.TokensOut} out · {Seconds(turn.Duration)}");
             if (!turn.HasChanges) return true;
-            foreach (var f in turn.Files) context.Out($"  {ApplyCliVerb.StatusLetter(f.Status)} {f.Path}  (+{f.LinesAdded} -{f.LinesRemoved}){(f.Binary ? " binary" : "")}");
+            foreach (var f in turn.Files) context.Out(ApplyCliVerb.FileLine(f));
 
             if (saveOnly) return Save(turn, "Saved");
             if (yes) return ApplyPatch(turn);
