@@ -46,7 +46,6 @@ public sealed class AskCliVerb : ICliVerb, ICliVerbOptions
         }
         catch (AgentClientException ex) { throw new CliFailure(AskErrors.From(ex, settings, sync).Exception.Message); }
         catch (AskFailedException ex) { throw new CliFailure(ex.Message); }
-        catch (NotImplementedException ex) { throw new CliFailure($"syncing is not available in this build ({ex.Message}); use --no-sync"); }
         catch (InvalidOperationException ex) when (ex.Message.StartsWith("git was not found", StringComparison.Ordinal)) { throw new CliFailure(ex.Message); }
 
         if (result.ExitCode != 0)

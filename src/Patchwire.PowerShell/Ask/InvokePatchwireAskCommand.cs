@@ -50,12 +50,6 @@ public sealed class InvokePatchwireAskCommand : PSCmdlet
         }
         catch (AgentClientException ex) { ThrowTerminatingError(AskErrors.From(ex, settings, !NoSync)); return; }
         catch (AskFailedException ex) { ThrowTerminatingError(AskErrors.From(ex, settings.Project)); return; }
-        catch (NotImplementedException ex)
-        {
-            ThrowTerminatingError(new ErrorRecord(new NotSupportedException($"Syncing is not available in this build ({ex.Message}). Use -NoSync with a checkout that already exists on the agent.", ex),
-                "Patchwire.Sync.NotAvailable", ErrorCategory.NotImplemented, settings.Project));
-            return;
-        }
         catch (InvalidOperationException ex) when (ex.Message.StartsWith("git was not found", StringComparison.Ordinal))
         {
             ThrowTerminatingError(new ErrorRecord(ex, "Patchwire.GitMissing", ErrorCategory.ObjectNotFound, "git"));
