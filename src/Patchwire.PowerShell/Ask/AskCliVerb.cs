@@ -3,6 +3,7 @@ using Patchwire.PowerShell.Cli;
 using Patchwire.PowerShell.Client;
 using Patchwire.PowerShell.Common;
 using Patchwire.PowerShell.Patch;
+using Patchwire.PowerShell.Sync;
 
 namespace Patchwire.PowerShell.Ask;
 
@@ -46,7 +47,7 @@ public sealed class AskCliVerb : ICliVerb, ICliVerbOptions
         }
         catch (AgentClientException ex) { throw new CliFailure(AskErrors.From(ex, settings, sync).Exception.Message); }
         catch (AskFailedException ex) { throw new CliFailure(ex.Message); }
-        catch (InvalidOperationException ex) when (ex.Message.StartsWith("git was not found", StringComparison.Ordinal)) { throw new CliFailure(ex.Message); }
+        catch (Exception ex) when (ex is SyncException or GitCommandException) { throw new CliFailure(ex.Message); }
 
         if (result.ExitCode != 0)
         {

@@ -3,6 +3,7 @@ using Patchwire.PowerShell.Client;
 using Patchwire.PowerShell.Common;
 using Patchwire.PowerShell.Help;
 using Patchwire.PowerShell.Patch;
+using Patchwire.PowerShell.Sync;
 
 namespace Patchwire.PowerShell.Ask;
 
@@ -50,9 +51,9 @@ public sealed class InvokePatchwireAskCommand : PSCmdlet
         }
         catch (AgentClientException ex) { ThrowTerminatingError(AskErrors.From(ex, settings, !NoSync)); return; }
         catch (AskFailedException ex) { ThrowTerminatingError(AskErrors.From(ex, settings.Project)); return; }
-        catch (InvalidOperationException ex) when (ex.Message.StartsWith("git was not found", StringComparison.Ordinal))
+        catch (Exception ex) when (ex is SyncException or GitCommandException)
         {
-            ThrowTerminatingError(new ErrorRecord(ex, "Patchwire.GitMissing", ErrorCategory.ObjectNotFound, "git"));
+            ThrowTerminatingError(SyncRunner.ToErrorRecord(ex, settings.Project));
             return;
         }
         finally

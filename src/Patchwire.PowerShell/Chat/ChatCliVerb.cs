@@ -5,6 +5,7 @@ using Patchwire.PowerShell.Cli;
 using Patchwire.PowerShell.Client;
 using Patchwire.PowerShell.Common;
 using Patchwire.PowerShell.Patch;
+using Patchwire.PowerShell.Sync;
 
 namespace Patchwire.PowerShell.Chat;
 
@@ -117,7 +118,7 @@ public sealed class ChatCliVerb : ICliVerb, ICliVerbOptions
                     }),
                     token));
             }
-            catch (Exception ex) when (ex is AgentClientException or ChatTurnFailedException or InvalidOperationException)
+            catch (Exception ex) when (ex is AgentClientException or ChatTurnFailedException or InvalidOperationException or SyncException or GitCommandException)
             {
                 FlushLines(pending, final: true);
                 if (!endsWithNewline) ui?.WriteLine();

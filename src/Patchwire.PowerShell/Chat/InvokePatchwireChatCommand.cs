@@ -4,6 +4,7 @@ using Patchwire.PowerShell.Client;
 using Patchwire.PowerShell.Common;
 using Patchwire.PowerShell.Help;
 using Patchwire.PowerShell.Patch;
+using Patchwire.PowerShell.Sync;
 
 namespace Patchwire.PowerShell.Chat;
 
@@ -87,8 +88,8 @@ public sealed class InvokePatchwireChatCommand : PSCmdlet
             case null: break;
             case AgentClientException ex: ThrowTerminatingError(ChatErrors.From(ex, settings, session, !NoSync)); return;
             case ChatTurnFailedException ex: ThrowTerminatingError(ChatErrors.From(ex, session)); return;
-            case InvalidOperationException ex when ex.Message.StartsWith("git was not found", StringComparison.Ordinal):
-                ThrowTerminatingError(new ErrorRecord(ex, "Patchwire.GitMissing", ErrorCategory.ObjectNotFound, "git"));
+            case SyncException or GitCommandException:
+                ThrowTerminatingError(SyncRunner.ToErrorRecord(failure, settings.Project));
                 return;
             default: System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(failure).Throw(); return;
         }

@@ -196,6 +196,33 @@ public sealed class AskTests
     }
 
     [Fact]
+    public async Task A_sync_that_fails_is_a_sync_error_for_ask_and_chat()
+    {
+        await using var bed = await LaptopTestBed.StartAsync(EditingAi, new Dictionary<string, string?> { ["PW_MAX_BUNDLE_BYTES"] = "200000" });
+        var token = bed.Agent.AddUser("ana");
+        var project = bed.CreateProject();
+        var bytes = new byte[1024 * 1024];
+        new Random(1).NextBytes(bytes);
+        File.WriteAllBytes(Path.Combine(project.Path, "big.bin"), bytes);
+        using var session = bed.Session(token);
+
+        var ask = Fails(session, $"Set-Location '{project.Path}'; Invoke-PatchwireAsk 'x'");
+        Assert.Equal("Patchwire.Sync.SyncFailed,Patchwire.PowerShell.Ask.InvokePatchwireAskCommand", ask.FullyQualifiedErrorId);
+        Assert.Contains("larger than the agent accepts", ask.Exception.Message);
+        var chat = Fails(session, $"Set-Location '{project.Path}'; Invoke-PatchwireChat 'x'");
+        Assert.Equal("Patchwire.Sync.SyncFailed,Patchwire.PowerShell.Chat.InvokePatchwireChatCommand", chat.FullyQualifiedErrorId);
+
+        var (output, errors) = session.Run($"Set-Location '{project.Path}'; patchwire ask 'x'; $LASTEXITCODE");
+        Assert.Equal(1, (int)output[^1].BaseObject);
+        Assert.StartsWith("patchwire: ", Assert.Single(errors).Exception.Message);
+        Assert.Contains("larger than the agent accepts", errors[0].Exception.Message);
+        (output, errors) = session.Run($"Set-Location '{project.Path}'; patchwire chat 'x'; $LASTEXITCODE");
+        Assert.Equal(1, (int)output[^1].BaseObject);
+        Assert.StartsWith("patchwire: ", Assert.Single(errors).Exception.Message);
+        Assert.Contains("larger than the agent accepts", errors[0].Exception.Message);
+    }
+
+    [Fact]
     public async Task A_wrong_token_or_a_stopped_agent_gives_a_message_a_person_can_act_on()
     {
         await using var bed = await LaptopTestBed.StartAsync(EditingAi);
