@@ -11,6 +11,22 @@ public sealed class QueueCmdletTests
         """;
 
     [Fact]
+    public async Task Queue_works_from_a_folder_on_a_PowerShell_drive()
+    {
+        await using var bed = await RunsTestBed.StartAsync("true");
+        using var laptop = new TempDirectory("pw-laptop");
+        var project = Directory.CreateDirectory(Path.Combine(laptop.Path, "team-app")).FullName;
+        using var ps = new PowerShellSession(laptop.Combine("home"), new Dictionary<string, string?> { ["PW_AGENT_URL"] = bed.Agent.BaseUrl, ["PW_TOKEN"] = bed.Token("ben") });
+        ps.Invoke($"New-PSDrive -Name pwq -PSProvider FileSystem -Root '{project}' | Out-Null; Set-Location pwq:");
+
+        var queue = ps.Invoke("Get-PatchwireQueue").Single();
+        Assert.Empty((string[])queue.Properties["InFlight"].Value);
+        var lines = ps.Invoke("patchwire queue").Select(o => o.ToString()).ToList();
+        Assert.Equal(0, (int)ps.GetVariable("LASTEXITCODE")!);
+        Assert.Equal($"{bed.Agent.BaseUrl}: 0 of 3 slots in use (1 per user)", lines[0]);
+    }
+
+    [Fact]
     public async Task Get_PatchwireQueue_and_patchwire_queue_show_the_running_and_waiting_requests()
     {
         await using var bed = await RunsTestBed.StartAsync(HoldingAi, new Dictionary<string, string?> { ["PW_MAX_CONCURRENT_TOTAL"] = "1", ["PW_MAX_CONCURRENT_PER_USER"] = "1" });
