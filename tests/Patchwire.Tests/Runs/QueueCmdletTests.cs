@@ -98,6 +98,28 @@ public sealed class QueueCmdletTests
         }
     }
 
+    [Fact]
+    public void No_token_or_a_broken_patchwire_yml_is_a_clear_error_before_any_request()
+    {
+        using var laptop = new TempDirectory("pw-laptop");
+        using (var ps = new PowerShellSession(laptop.Path, new Dictionary<string, string?> { ["PW_AGENT_URL"] = "http://127.0.0.1:1" }))
+        {
+            var noToken = Terminating(ps);
+            Assert.Contains("patchwire setup", noToken.Exception.Message);
+            Assert.DoesNotContain("Cannot reach", noToken.Exception.Message);
+            var (_, errors) = ps.Run("patchwire queue");
+            Assert.Single(errors);
+            Assert.Equal(1, (int)ps.GetVariable("LASTEXITCODE")!);
+        }
+        File.WriteAllText(Path.Combine(laptop.Path, "patchwire.yml"), "remote:\n  token: ${PW_UNSET_FOR_QUEUE_TEST}\n");
+        using (var ps = new PowerShellSession(laptop.Path, new Dictionary<string, string?> { ["PW_AGENT_URL"] = "http://127.0.0.1:1" }))
+        {
+            ps.Invoke($"Set-Location '{laptop.Path}'");
+            var broken = Terminating(ps);
+            Assert.Contains("PW_UNSET_FOR_QUEUE_TEST", broken.Exception.Message);
+        }
+    }
+
     /// <summary>Runs Get-PatchwireQueue expecting a terminating error (try/catch sees it, the next statement never runs).</summary>
     private static ErrorRecord Terminating(PowerShellSession ps)
     {
