@@ -44,6 +44,7 @@ function Invoke-Build {
     New-Item -ItemType Directory -Path $moduleOut | Out-Null
     $moduleBin = Join-Path $root "src/Patchwire.PowerShell/bin/$Configuration/netstandard2.0"
     Copy-Item (Join-Path $moduleBin '*') $moduleOut -Recurse
+    Copy-WindowsImplementations $moduleOut
     $agentBin = Join-Path $root "src/Agent/bin/$Configuration/net10.0"
     Copy-Item $agentBin (Join-Path $moduleOut 'agent') -Recurse
     $demoAi = Join-Path $root 'demo'
@@ -59,6 +60,22 @@ function Invoke-ChildPwsh {
     $self = [Environment]::ProcessPath
     if ([IO.Path]::GetFileNameWithoutExtension($self) -eq 'dotnet') { & $self (Join-Path $PSHOME 'pwsh.dll') @Arguments }
     else { & $self @Arguments }
+}
+
+# The netstandard2.0 builds of these packages only throw PlatformNotSupported; Windows PowerShell 5.1 loads
+# them from the module folder, so ship the Windows implementations (same assembly version). pwsh 7 uses its own.
+function Copy-WindowsImplementations([string] $Destination) {
+    $packages = (& dotnet nuget locals global-packages --list) -replace '^global-packages:\s*', ''
+    foreach ($package in 'System.Security.Principal.Windows', 'System.IO.FileSystem.AccessControl', 'System.Security.AccessControl') {
+        $dll = Join-Path $Destination "$package.dll"
+        if (-not (Test-Path $dll)) { continue }
+        $version = (Get-Item $dll).VersionInfo.ProductVersion -replace '[+ ].*$', ''
+        $folder = Get-ChildItem (Join-Path $packages $package.ToLowerInvariant()) -Directory |
+            Where-Object { $version.StartsWith($_.Name) } | Select-Object -First 1
+        $windows = if ($folder) { Join-Path $folder.FullName "runtimes/win/lib/net461/$package.dll" }
+        if (-not $windows -or -not (Test-Path $windows)) { throw "No Windows implementation of $package $version under $packages" }
+        Copy-Item $windows $dll -Force
+    }
 }
 
 function Get-PesterModule {

@@ -6,11 +6,16 @@
     - A prompt mentioning "retr" adds a retry helper to client.py.
     - A prompt mentioning "test" adds a test file.
     - Anything else appends a line to NOTES.md.
-    It waits PW_DEMO_AI_SECONDS (default 2) first, so the queue is visible when several asks arrive.
+    It waits PW_DEMO_AI_SECONDS (default 2) first, and while the file named by PW_DEMO_GATE (if set) does
+    not exist (at most a minute), so the demo can show a full queue whatever the machine's speed.
 #>
 $prompt = [Console]::In.ReadToEnd()
 $seconds = if ($env:PW_DEMO_AI_SECONDS) { [double] $env:PW_DEMO_AI_SECONDS } else { 2 }
 Start-Sleep -Milliseconds ([int]($seconds * 1000))
+if ($env:PW_DEMO_GATE) {
+    $deadline = (Get-Date).AddMinutes(1)
+    while (-not (Test-Path $env:PW_DEMO_GATE) -and (Get-Date) -lt $deadline) { Start-Sleep -Milliseconds 100 }
+}
 
 if ($prompt -match 'retr') {
     $client = Get-Content client.py -Raw

@@ -150,7 +150,7 @@ public sealed class ChatEndpoint(
             {
                 User = user,
                 Project = request.Project,
-                Route = "/chat",
+                Route = AuditEntry.ChatRoute,
                 PromptSha256 = AuditEntry.HashPrompt(request.Prompt),
                 DurationMs = durationMs,
                 QueueWaitMs = queueWaitMs,

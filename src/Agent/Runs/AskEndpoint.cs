@@ -1,9 +1,7 @@
-using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http.Features;
 using Patchwire.Agent.Audit;
-using Patchwire.Agent.Checkouts;
 using Patchwire.Agent.Configuration;
 using Patchwire.Agent.Http;
 using Patchwire.Agent.Identity;
@@ -18,7 +16,6 @@ namespace Patchwire.Agent.Runs;
 /// </summary>
 public sealed class AskEndpoint(
     AgentOptions options,
-    ProjectPaths paths,
     CheckoutPreflight preflight,
     RunScheduler scheduler,
     RunExecutor executor,
@@ -68,8 +65,8 @@ public sealed class AskEndpoint(
                 Timestamp = DateTimeOffset.UtcNow,
                 User = user,
                 Project = project,
-                Route = "/ask",
-                PromptSha256 = Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(prompt))).ToLowerInvariant(),
+                Route = AuditEntry.AskRoute,
+                PromptSha256 = AuditEntry.HashPrompt(prompt),
                 DurationMs = (long)result.Ai.Duration.TotalMilliseconds,
                 QueueWaitMs = queueWaitMs,
                 Files = result.Diff.Changes.Count,

@@ -12,9 +12,6 @@ namespace Patchwire.Agent.Runs;
 /// </summary>
 public sealed class RunExecutor(AiRunner runner, RunJournal journal, CheckoutLocks locks, AgentOptions options, ILogger<RunExecutor> log)
 {
-    /// <summary>Per run in flight, the real index file, whose pre-run copy tells whether a reset is needed at all.</summary>
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, string> _realIndex = new(StringComparer.Ordinal);
-
     /// <param name="baseline">Full commit id to start from, or null to start from the checkout as it is (which must be clean).</param>
     /// <param name="verifyClean">Check under the lock that the checkout is clean (the pre-flight could not, because another holder had it).</param>
     /// <exception cref="RunFailure">The run ended in an error event.</exception>
@@ -38,10 +35,11 @@ public sealed class RunExecutor(AiRunner runner, RunJournal journal, CheckoutLoc
 
         var entry = journal.Begin(state);
         RunResult? result = null;
+        string? realIndex = null;
         Exception? failure = null;
         try
         {
-            result = await RunInCheckoutAsync(state, baseline, prompt, entry, extras, cancellationToken).ConfigureAwait(false);
+            (result, realIndex) = await RunInCheckoutAsync(state, baseline, prompt, entry, extras, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex)
         {
@@ -50,9 +48,8 @@ public sealed class RunExecutor(AiRunner runner, RunJournal journal, CheckoutLoc
 
         try
         {
-            var treeUnchanged = result is not null && result.Diff.Patch.Length == 0 && _realIndex.TryGetValue(entry.Id, out var realIndex)
+            var treeUnchanged = result is not null && result.Diff.Patch.Length == 0 && realIndex is not null
                 && SameBytes(realIndex, journal.PristineIndexPath(entry));
-            _realIndex.TryRemove(entry.Id, out _);
             await CheckoutWorkspace.RestoreAsync(state, treeUnchanged).ConfigureAwait(false);
             journal.Complete(entry);
         }
@@ -66,16 +63,16 @@ public sealed class RunExecutor(AiRunner runner, RunJournal journal, CheckoutLoc
         return result!;
     }
 
-    private async Task<RunResult> RunInCheckoutAsync(CheckoutState state, string? baseline, string prompt, RunJournalEntry entry, AiRunExtras? extras, CancellationToken cancellationToken)
+    /// <returns>The run's result, and the real index file when its pre-run copy was kept (it tells whether a reset is needed at all).</returns>
+    private async Task<(RunResult Result, string? RealIndex)> RunInCheckoutAsync(CheckoutState state, string? baseline, string prompt, RunJournalEntry entry, AiRunExtras? extras, CancellationToken cancellationToken)
     {
         if (baseline is not null) await CheckoutWorkspace.CheckoutBaselineAsync(state.Path, baseline).ConfigureAwait(false);
         var index = journal.IndexPath(entry);
         var realIndex = await CheckoutWorkspace.SnapshotIndexAsync(state, index).ConfigureAwait(false);
         if (realIndex is not null && File.Exists(realIndex))
-        {
             File.Copy(index, journal.PristineIndexPath(entry), overwrite: true);
-            _realIndex[entry.Id] = realIndex;
-        }
+        else
+            realIndex = null;
         cancellationToken.ThrowIfCancellationRequested();
 
         AiRunOutcome ai;
@@ -94,7 +91,7 @@ public sealed class RunExecutor(AiRunner runner, RunJournal journal, CheckoutLoc
         try
         {
             var diff = await CheckoutWorkspace.CaptureAsync(state, index).ConfigureAwait(false);
-            return new RunResult(ai, diff, state.BaseCommit);
+            return (new RunResult(ai, diff, state.BaseCommit), realIndex);
         }
         catch (GitException ex)
         {

@@ -57,7 +57,17 @@ public static class AgentGit
             StandardOutputEncoding = outputEncoding ?? Encoding.UTF8,
             StandardErrorEncoding = Encoding.UTF8,
         };
-        foreach (var a in new[] { "-c", "core.hooksPath=" + NoHooks, "-c", "gc.auto=0", "-c", "maintenance.auto=false", "-c", "core.quotePath=false", "-c", "advice.detachedHead=false" })
+        // core.fsync=none: a sync is redone from the laptop if a power cut loses it, and an fsync right after a large
+        // checkout waits for the whole filesystem journal (hundreds of ms for the next small sync).
+        // The repository is always the checkout's own .git and the work tree the checkout itself, whatever its
+        // config says (core.worktree could otherwise point a checkout at someone else's folder).
+        var dotGit = Path.Combine(workingDirectory, ".git");
+        if (Directory.Exists(dotGit))
+        {
+            psi.ArgumentList.Add("--git-dir=" + dotGit);
+            psi.ArgumentList.Add("--work-tree=" + workingDirectory);
+        }
+        foreach (var a in new[] { "-c", "core.hooksPath=" + NoHooks, "-c", "core.fsmonitor=false", "-c", "gc.auto=0", "-c", "maintenance.auto=false", "-c", "core.quotePath=false", "-c", "advice.detachedHead=false", "-c", "core.fsync=none" })
             psi.ArgumentList.Add(a);
         foreach (var a in args) psi.ArgumentList.Add(a);
         foreach (var key in psi.Environment.Keys.Where(k => k.StartsWith("GIT_", StringComparison.Ordinal) || k.StartsWith("PW_", StringComparison.Ordinal)).ToList())

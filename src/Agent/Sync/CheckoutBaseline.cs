@@ -25,6 +25,24 @@ public static class CheckoutBaseline
         return result.Success && BundleHeader.IsObjectId(id) ? id : null;
     }
 
+    /// <summary>
+    /// In one git call: the checkout's baseline (or null) and the first of <paramref name="commits"/> it lacks as a
+    /// commit (or null when it has them all).
+    /// </summary>
+    public static async Task<(string? Baseline, string? Missing)> ProbeAsync(string checkout, IReadOnlyList<string> commits, CancellationToken cancellationToken)
+    {
+        if (!HasOwnRepository(checkout)) return (null, commits.FirstOrDefault());
+        var input = string.Concat(commits.Select(c => c + "\n")) + BaselineRef + "\n";
+        var result = await AgentGit.RunAsync(checkout, new[] { "cat-file", "--batch-check=%(objectname) %(objecttype)" }, cancellationToken, input);
+        if (!result.Success) return (null, commits.FirstOrDefault());
+        var lines = result.Stdout.Split('\n');
+        for (var i = 0; i < commits.Count; i++)
+            if (i >= lines.Length || lines[i] != commits[i] + " commit") return (null, commits[i]);
+        var last = commits.Count < lines.Length ? lines[commits.Count].Split(' ') : Array.Empty<string>();
+        var baseline = last.Length == 2 && last[1] == "commit" && BundleHeader.IsObjectId(last[0]) ? last[0] : null;
+        return (baseline, null);
+    }
+
     /// <summary>True when the checkout's repository holds <paramref name="commit"/>.</summary>
     public static async Task<bool> HasCommitAsync(string checkout, string commit, CancellationToken cancellationToken) =>
         HasOwnRepository(checkout) && BundleHeader.IsObjectId(commit) &&
@@ -34,9 +52,14 @@ public static class CheckoutBaseline
     /// Puts the work tree at exactly <paramref name="commit"/>: tracked files forced to it, untracked files removed,
     /// ignored files (build outputs, caches) kept. The caller holds the checkout's lock.
     /// </summary>
-    public static async Task ResetAsync(string checkout, string commit, CancellationToken cancellationToken)
+    public static async Task ResetAsync(string checkout, string commit, CancellationToken cancellationToken) =>
+        await ResetAsync(checkout, commit, removeUntracked: true, cancellationToken);
+
+    /// <param name="removeUntracked">False only for a folder created empty just before (nothing there to remove).</param>
+    public static async Task ResetAsync(string checkout, string commit, bool removeUntracked, CancellationToken cancellationToken)
     {
-        await AgentGit.RunCheckedAsync(checkout, new[] { "checkout", "-q", "-f", "--detach", commit }, cancellationToken);
-        await AgentGit.RunCheckedAsync(checkout, new[] { "clean", "-q", "-f", "-d" }, cancellationToken);
+        // checkout.workers=0: one writer per core once enough files change (a first sync writes the whole tree).
+        await AgentGit.RunCheckedAsync(checkout, new[] { "-c", "checkout.workers=0", "checkout", "-q", "-f", "--detach", commit }, cancellationToken);
+        if (removeUntracked) await AgentGit.RunCheckedAsync(checkout, new[] { "clean", "-q", "-f", "-d" }, cancellationToken);
     }
 }

@@ -41,10 +41,9 @@ public sealed class SnapshotReceiver(AgentOptions options, CheckoutLocks locks, 
 
             if (Path.Exists(Path.Combine(checkout, ".git")) && !CheckoutBaseline.HasOwnRepository(checkout))
                 return JsonErrors.Result(409, "checkout is not syncable", new { message = "The checkout's .git is a file or a link; the agent only syncs into a checkout that owns its repository. Remove or re-clone it." });
-            foreach (var prerequisite in header.Prerequisites)
-                if (!await CheckoutBaseline.HasCommitAsync(checkout, prerequisite, cancellationToken))
-                    return JsonErrors.Result(409, "bundle base missing", new { message = "The agent does not have the snapshot this bundle builds on; send a full bundle.", missing = prerequisite });
-            var previous = await CheckoutBaseline.CurrentAsync(checkout, cancellationToken);
+            var (previous, missing) = await CheckoutBaseline.ProbeAsync(checkout, header.Prerequisites, cancellationToken);
+            if (missing is not null)
+                return JsonErrors.Result(409, "bundle base missing", new { message = "The agent does not have the snapshot this bundle builds on; send a full bundle.", missing });
 
             var created = false;
             if (!CheckoutBaseline.HasOwnRepository(checkout) || !File.Exists(Path.Combine(checkout, ".git", "HEAD")))
@@ -64,7 +63,7 @@ public sealed class SnapshotReceiver(AgentOptions options, CheckoutLocks locks, 
             try
             {
                 (refused, received) = await IndexPackAsync(context.Request.Body, header, checkout, cancellationToken);
-                refused ??= await CheckOutAsync(checkout, snapshot, previous, cancellationToken);
+                refused ??= await CheckOutAsync(checkout, snapshot, previous, created, cancellationToken);
             }
             catch when (created)
             {
@@ -96,6 +95,7 @@ public sealed class SnapshotReceiver(AgentOptions options, CheckoutLocks locks, 
     {
         long received = header.HeaderBytes;
         var limit = options.MaxBundleBytes;
+        var before = TemporaryPacks(checkout);
         var psi = AgentGit.StartInfo(checkout, new[] { "index-pack", "--stdin", "--fix-thin", "--strict=" + StrictChecks, "--max-input-size=" + limit }, redirectStdin: true);
         using var process = Process.Start(psi) ?? throw new GitFailedException("git index-pack could not be started");
         var stdoutTask = process.StandardOutput.ReadToEndAsync(CancellationToken.None);
@@ -124,20 +124,22 @@ public sealed class SnapshotReceiver(AgentOptions options, CheckoutLocks locks, 
         {
             // The client went away or sent too much. A truncated pack makes index-pack fail and remove its temporary file.
             await StopAsync(process, stdin);
+            foreach (var leftover in TemporaryPacks(checkout).Except(before)) TryDeleteFile(leftover);
             if (ex is BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge }) return (TooLarge(), received);
             throw;
         }
         await StopAsync(process, stdin);
-        if (tooLarge) return (TooLarge(), received);
         var stderr = await stderrTask;
         await stdoutTask;
-        if (process.ExitCode != 0)
-            return (Invalid(new GitRun(process.ExitCode, "", stderr).FirstErrorLine), received);
-        return (null, received);
+        if (process.ExitCode == 0 && !tooLarge) return (null, received);
+        // index-pack leaves its temporary pack behind when it dies on a truncated or corrupt pack.
+        foreach (var leftover in TemporaryPacks(checkout).Except(before)) TryDeleteFile(leftover);
+        if (tooLarge) return (TooLarge(), received);
+        return (Invalid(new GitRun(process.ExitCode, "", stderr).FirstErrorLine), received);
     }
 
     /// <summary>Checks what arrived is complete and safe, then checks it out and records the baseline. Null on success.</summary>
-    private static async Task<IResult?> CheckOutAsync(string checkout, string snapshot, string? previous, CancellationToken cancellationToken)
+    private static async Task<IResult?> CheckOutAsync(string checkout, string snapshot, string? previous, bool created, CancellationToken cancellationToken)
     {
         var type = await AgentGit.RunAsync(checkout, new[] { "cat-file", "-t", snapshot }, cancellationToken);
         if (!type.Success || type.Stdout.Trim() != "commit") return Invalid("its ref does not name a commit in the pack");
@@ -151,7 +153,13 @@ public sealed class SnapshotReceiver(AgentOptions options, CheckoutLocks locks, 
                 new { message = "Remove the link or list it under sync.exclude in patchwire.yml." });
 
         // From here on a client that goes away must not leave a half checked-out tree.
-        await CheckoutBaseline.ResetAsync(checkout, snapshot, CancellationToken.None);
+        await CheckoutBaseline.ResetAsync(checkout, snapshot, removeUntracked: !created, CancellationToken.None);
+        if (previous is null)
+        {
+            // A fresh checkout leaves index entries git must re-read on the next command (its racy-timestamp rule);
+            // refreshing now keeps that cost off the next sync, which should be the fast one.
+            await AgentGit.RunAsync(checkout, new[] { "update-index", "-q", "--refresh" }, CancellationToken.None);
+        }
         await AgentGit.RunCheckedAsync(checkout, new[] { "update-ref", "-m", "patchwire sync", CheckoutBaseline.BaselineRef, snapshot }, CancellationToken.None);
         return null;
     }
@@ -173,6 +181,17 @@ public sealed class SnapshotReceiver(AgentOptions options, CheckoutLocks locks, 
         JsonErrors.Result(413, "bundle too large", new { maxBytes = options.MaxBundleBytes });
 
     private static IResult Invalid(string reason) => JsonErrors.Result(400, "invalid bundle: " + reason);
+
+    private static HashSet<string> TemporaryPacks(string checkout)
+    {
+        var packs = Path.Combine(checkout, ".git", "objects", "pack");
+        return Directory.Exists(packs) ? Directory.EnumerateFiles(packs, "tmp_*").ToHashSet(StringComparer.Ordinal) : new HashSet<string>(StringComparer.Ordinal);
+    }
+
+    private static void TryDeleteFile(string path)
+    {
+        try { File.Delete(path); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+    }
 
     private static void TryDeleteFolder(string path)
     {

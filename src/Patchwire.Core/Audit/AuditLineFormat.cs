@@ -21,14 +21,17 @@ public static class AuditLineFormat
         ts.UtcDateTime.ToString(TimestampFormat, CultureInfo.InvariantCulture);
 
     /// <summary>The line's bytes, including the final '\n'.</summary>
-    public static byte[] Serialize(AuditEntry entry)
+    public static byte[] Serialize(AuditEntry entry) => Serialize(entry, entry?.Timestamp ?? default);
+
+    /// <summary>The line's bytes with <paramref name="timestamp"/> as its "ts" (the entry is not changed).</summary>
+    public static byte[] Serialize(AuditEntry entry, DateTimeOffset timestamp)
     {
         if (entry is null) throw new ArgumentNullException(nameof(entry));
         using var buffer = new MemoryStream(384);
         using (var json = new Utf8JsonWriter(buffer, WriterOptions))
         {
             json.WriteStartObject();
-            json.WriteString("ts", FormatTimestamp(entry.Timestamp));
+            json.WriteString("ts", FormatTimestamp(timestamp));
             json.WriteString("user", entry.User ?? "");
             json.WriteString("project", entry.Project ?? "");
             json.WriteString("route", entry.Route ?? "");

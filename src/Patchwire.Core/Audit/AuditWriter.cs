@@ -65,12 +65,7 @@ public sealed class AuditWriter
         {
             Directory.CreateDirectory(System.IO.Path.GetDirectoryName(Path)!);
             using var crossProcess = AcquireFileLock();
-            if (stampNow)
-            {
-                var stamped = Clone(entry);
-                stamped.Timestamp = DateTimeOffset.UtcNow;
-                line = AuditLineFormat.Serialize(stamped);
-            }
+            if (stampNow) line = AuditLineFormat.Serialize(entry, DateTimeOffset.UtcNow);
             WriteLocked(line!);
         }
     }
@@ -159,22 +154,4 @@ public sealed class AuditWriter
         }
         File.Move(Path, RotatedPath(Path, 1));
     }
-
-    private static AuditEntry Clone(AuditEntry e) => new()
-    {
-        Timestamp = e.Timestamp,
-        User = e.User,
-        Project = e.Project,
-        Route = e.Route,
-        PromptSha256 = e.PromptSha256,
-        DurationMs = e.DurationMs,
-        QueueWaitMs = e.QueueWaitMs,
-        Files = e.Files,
-        LinesAdded = e.LinesAdded,
-        LinesRemoved = e.LinesRemoved,
-        ExitCode = e.ExitCode,
-        Uuid = e.Uuid,
-        TokensIn = e.TokensIn,
-        TokensOut = e.TokensOut,
-    };
 }

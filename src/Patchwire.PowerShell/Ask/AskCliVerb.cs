@@ -3,6 +3,7 @@ using Patchwire.PowerShell.Cli;
 using Patchwire.PowerShell.Client;
 using Patchwire.PowerShell.Common;
 using Patchwire.PowerShell.Patch;
+using Patchwire.PowerShell.Sync;
 
 namespace Patchwire.PowerShell.Ask;
 
@@ -29,10 +30,7 @@ public sealed class AskCliVerb : ICliVerb, ICliVerbOptions
         var include = args.Option("--include")?.Split(new[] { ',' }, StringSplitOptions.RemoveEmptyEntries).Select(s => s.Trim()).ToArray();
 
         var folder = context.Cmdlet.SessionState.Path.GetUnresolvedProviderPathFromPSPath(args.Option("--path") ?? ".");
-        ClientSettings settings;
-        try { settings = ClientSettingsLoader.Load(folder); }
-        catch (ClientConfigurationException ex) { throw new CliFailure(ex.Message); }
-        if (string.IsNullOrEmpty(settings.Token)) throw new CliFailure(ClientErrors.NoToken(settings).Exception.Message);
+        var settings = UserSettings.Load(folder);
 
         var sync = !args.Flag("--no-sync");
         var pump = new PipelinePump(context.Cmdlet);
@@ -49,8 +47,7 @@ public sealed class AskCliVerb : ICliVerb, ICliVerbOptions
         }
         catch (AgentClientException ex) { throw new CliFailure(AskErrors.From(ex, settings, sync).Exception.Message); }
         catch (AskFailedException ex) { throw new CliFailure(ex.Message); }
-        catch (NotImplementedException ex) { throw new CliFailure($"syncing is not available in this build ({ex.Message}); use --no-sync"); }
-        catch (InvalidOperationException ex) when (ex.Message.StartsWith("git was not found", StringComparison.Ordinal)) { throw new CliFailure(ex.Message); }
+        catch (Exception ex) when (ex is SyncException or GitCommandException) { throw new CliFailure(ex.Message); }
 
         if (result.ExitCode != 0)
         {
@@ -65,7 +62,7 @@ public sealed class AskCliVerb : ICliVerb, ICliVerbOptions
 
         context.Out($"{result.Files.Length} file{(result.Files.Length == 1 ? "" : "s")} changed (+{result.LinesAdded} -{result.LinesRemoved}) in {Seconds(result.Duration)}" +
                     (result.QueueWait > TimeSpan.FromMilliseconds(500) ? $", after {Seconds(result.QueueWait)} in the queue" : "") + ":");
-        foreach (var f in result.Files) context.Out($"  {ApplyCliVerb.StatusLetter(f.Status)} {f.Path}  (+{f.LinesAdded} -{f.LinesRemoved}){(f.Binary ? " binary" : "")}");
+        foreach (var f in result.Files) context.Out(ApplyCliVerb.FileLine(f));
         if (!saveOnly) Preview(context, result.Diff);
 
         if (saveOnly) return Save(context, settings, result.Diff, "Saved the diff");

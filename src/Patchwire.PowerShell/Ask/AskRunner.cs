@@ -1,5 +1,4 @@
 using System.Net.Http;
-using System.Text;
 using System.Text.Json;
 using Patchwire.Core.Protocol;
 using Patchwire.PowerShell.Client;
@@ -26,7 +25,7 @@ public sealed class AskProgress(string stage, string message, int? position = nu
 }
 
 /// <summary>
-/// One ask: optionally sync the project, POST /ask with the baseline, and read the NDJSON stream line by line as it
+/// One ask: optionally sync the project, POST /ask with the baseline, and read the NDJSON stream event by event as it
 /// arrives (queued, accepted, then result or error). Cancelling closes the connection, which makes the agent drop the
 /// request from its queue or stop the run.
 /// </summary>
@@ -37,82 +36,72 @@ public static class AskRunner
         if (string.IsNullOrWhiteSpace(prompt)) throw new ArgumentException("The prompt is empty.");
         var started = DateTime.UtcNow;
         using var client = new AgentClient(settings);
-        string? baseline = null;
-        if (sync)
-        {
-            report(new AskProgress(AskProgress.Syncing, "Syncing…"));
-            var synced = await ProjectSync.SyncAsync(settings, client, new Progress(m => report(new AskProgress(AskProgress.Syncing, m))), cancellationToken).ConfigureAwait(false);
-            baseline = synced.Baseline;
-        }
+        var baseline = sync ? await SyncAsync(settings, client, report, cancellationToken).ConfigureAwait(false) : null;
 
         var body = new Dictionary<string, string> { ["prompt"] = prompt, ["project"] = settings.Project };
         if (baseline is not null) body["baseline"] = baseline;
-        var request = new HttpRequestMessage(HttpMethod.Post, "ask") { Content = AgentClient.Json(body) };
-        using var response = await client.SendAsync(request, cancellationToken).ConfigureAwait(false);
-        using var stream = await response.Content.ReadAsStreamAsync().ConfigureAwait(false);
-        // ReadLineAsync has no token on netstandard2.0: disposing the response aborts a read that is waiting.
-        using var abort = cancellationToken.Register(() => response.Dispose());
-        using var reader = new StreamReader(stream, new UTF8Encoding(false));
+        using var events = await AgentEventStream.PostAsync(client, "ask", body, cancellationToken).ConfigureAwait(false);
 
         var queueWait = TimeSpan.Zero;
         while (true)
         {
-            string? line;
+            AgentEvent? e;
             try
             {
-                line = await reader.ReadLineAsync().ConfigureAwait(false);
+                e = await events.ReadAsync().ConfigureAwait(false);
             }
             catch (Exception ex) when (ex is IOException or ObjectDisposedException or HttpRequestException)
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 throw new AskFailedException("connection_lost", $"The connection to the agent at {settings.AgentUrl} broke before the result arrived ({ex.Message}). The agent may have restarted: check with 'patchwire doctor', then ask again.");
             }
-            cancellationToken.ThrowIfCancellationRequested();
-            if (line is null)
-                throw new AskFailedException("connection_lost", $"The agent at {settings.AgentUrl} closed the stream before sending a result. The agent may have restarted: check with 'patchwire doctor', then ask again.");
-            if (line.Trim().Length == 0) continue;
-
-            JsonDocument doc;
-            try { doc = JsonDocument.Parse(line); }
-            catch (JsonException)
+            catch (InvalidDataException)
             {
                 throw new AskFailedException("bad_stream", $"The agent sent a line that is not JSON; is {settings.AgentUrl} really a Patchwire agent?");
             }
-            using (doc)
+            cancellationToken.ThrowIfCancellationRequested();
+            if (e is null)
+                throw new AskFailedException("connection_lost", $"The agent at {settings.AgentUrl} closed the stream before sending a result. The agent may have restarted: check with 'patchwire doctor', then ask again.");
+
+            switch (e.Type)
             {
-                var root = doc.RootElement;
-                switch (ProtocolJson.TypeOf(root))
-                {
-                    case EventTypes.Queued:
-                        var position = root.TryGetProperty("position", out var p) && p.ValueKind == JsonValueKind.Number ? p.GetInt32() : 0;
-                        report(new AskProgress(AskProgress.Queued, $"Queued — position {position}…", position));
-                        break;
-                    case EventTypes.Accepted:
-                        queueWait = TimeSpan.FromMilliseconds(root.TryGetProperty("queueWaitMs", out var w) && w.ValueKind == JsonValueKind.Number ? w.GetInt64() : 0);
-                        report(new AskProgress(AskProgress.Asking, "Asking Patchwire…"));
-                        break;
-                    case EventTypes.Result:
-                        var result = JsonSerializer.Deserialize<ResultEvent>(root.GetRawText(), ProtocolJson.Options)!;
-                        return new PatchwireAskResult
-                        {
-                            Project = settings.Project,
-                            ProjectRoot = settings.ProjectRoot,
-                            Baseline = result.Baseline ?? baseline,
-                            Diff = result.Diff ?? "",
-                            Files = UnifiedDiff.Files(result.Diff ?? "").ToArray(),
-                            ExitCode = result.ExitCode,
-                            Duration = TimeSpan.FromMilliseconds(result.DurationMs),
-                            QueueWait = queueWait,
-                            Elapsed = DateTime.UtcNow - started,
-                            Stdout = result.Stdout ?? "",
-                            Stderr = result.Stderr ?? "",
-                        };
-                    case EventTypes.Error:
-                        var error = JsonSerializer.Deserialize<ErrorEvent>(root.GetRawText(), ProtocolJson.Options)!;
-                        throw new AskFailedException(error.Code ?? ErrorCodes.Internal, Explain(error.Code, error.Message));
-                }
+                case EventTypes.Queued:
+                    var position = (int)e.Number("position");
+                    report(new AskProgress(AskProgress.Queued, $"Queued — position {position}…", position));
+                    break;
+                case EventTypes.Accepted:
+                    queueWait = TimeSpan.FromMilliseconds(e.Number("queueWaitMs"));
+                    report(new AskProgress(AskProgress.Asking, "Asking Patchwire…"));
+                    break;
+                case EventTypes.Result:
+                    var result = JsonSerializer.Deserialize<ResultEvent>(e.Json.GetRawText(), ProtocolJson.Options)!;
+                    return new PatchwireAskResult
+                    {
+                        Project = settings.Project,
+                        ProjectRoot = settings.ProjectRoot,
+                        Baseline = result.Baseline ?? baseline,
+                        Diff = result.Diff ?? "",
+                        Files = UnifiedDiff.Files(result.Diff ?? "").ToArray(),
+                        ExitCode = result.ExitCode,
+                        Duration = TimeSpan.FromMilliseconds(result.DurationMs),
+                        QueueWait = queueWait,
+                        Elapsed = DateTime.UtcNow - started,
+                        Stdout = result.Stdout ?? "",
+                        Stderr = result.Stderr ?? "",
+                    };
+                case EventTypes.Error:
+                    var error = JsonSerializer.Deserialize<ErrorEvent>(e.Json.GetRawText(), ProtocolJson.Options)!;
+                    throw new AskFailedException(error.Code ?? ErrorCodes.Internal, Explain(error.Code, error.Message));
             }
         }
+    }
+
+    /// <summary>Syncs the project before an ask or a chat turn, reporting each step; returns the baseline the agent now has.</summary>
+    internal static async Task<string> SyncAsync(ClientSettings settings, AgentClient client, Action<AskProgress> report, CancellationToken cancellationToken)
+    {
+        report(new AskProgress(AskProgress.Syncing, "Syncing…"));
+        var synced = await ProjectSync.SyncAsync(settings, client, new Progress(m => report(new AskProgress(AskProgress.Syncing, m))), cancellationToken).ConfigureAwait(false);
+        return synced.Baseline;
     }
 
     private static string Explain(string? code, string? message) => code switch

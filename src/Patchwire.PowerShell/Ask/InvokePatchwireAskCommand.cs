@@ -3,6 +3,7 @@ using Patchwire.PowerShell.Client;
 using Patchwire.PowerShell.Common;
 using Patchwire.PowerShell.Help;
 using Patchwire.PowerShell.Patch;
+using Patchwire.PowerShell.Sync;
 
 namespace Patchwire.PowerShell.Ask;
 
@@ -37,10 +38,7 @@ public sealed class InvokePatchwireAskCommand : PSCmdlet
     protected override void ProcessRecord()
     {
         var folder = SessionState.Path.GetUnresolvedProviderPathFromPSPath(string.IsNullOrEmpty(Path) ? "." : Path);
-        ClientSettings settings;
-        try { settings = ClientSettingsLoader.Load(folder); }
-        catch (ClientConfigurationException ex) { ThrowTerminatingError(ClientErrors.From(ex, folder)); return; }
-        if (string.IsNullOrEmpty(settings.Token)) ThrowTerminatingError(ClientErrors.NoToken(settings));
+        var settings = UserSettings.Load(this, folder);
 
         var pump = new PipelinePump(this);
         const int activity = 0x5057;
@@ -53,15 +51,9 @@ public sealed class InvokePatchwireAskCommand : PSCmdlet
         }
         catch (AgentClientException ex) { ThrowTerminatingError(AskErrors.From(ex, settings, !NoSync)); return; }
         catch (AskFailedException ex) { ThrowTerminatingError(AskErrors.From(ex, settings.Project)); return; }
-        catch (NotImplementedException ex)
+        catch (Exception ex) when (ex is SyncException or GitCommandException)
         {
-            ThrowTerminatingError(new ErrorRecord(new NotSupportedException($"Syncing is not available in this build ({ex.Message}). Use -NoSync with a checkout that already exists on the agent.", ex),
-                "Patchwire.Sync.NotAvailable", ErrorCategory.NotImplemented, settings.Project));
-            return;
-        }
-        catch (InvalidOperationException ex) when (ex.Message.StartsWith("git was not found", StringComparison.Ordinal))
-        {
-            ThrowTerminatingError(new ErrorRecord(ex, "Patchwire.GitMissing", ErrorCategory.ObjectNotFound, "git"));
+            ThrowTerminatingError(SyncRunner.ToErrorRecord(ex, settings.Project));
             return;
         }
         finally
@@ -77,36 +69,12 @@ public sealed class InvokePatchwireAskCommand : PSCmdlet
             WriteObject(result);
             return;
         }
-
-        var patch = PatchSelection.Select(result.Diff, Include, out var chosen);
-        if (chosen.Count == 0)
+        ApplyStep.ApplyAndWrite(this, result, Include, files => $"Apply the diff ({files})", patch =>
         {
-            WriteWarning($"-Include matched none of the changed files ({string.Join(", ", result.Files.Select(f => f.Path))}); nothing applied.");
-            WriteObject(result);
-            return;
-        }
-        if (result.ExitCode != 0)
-        {
+            if (result.ExitCode == 0) return false;
             result.SavedPatch = PatchApplier.Save(settings.ProjectRoot, patch);
             WriteWarning($"Not applied because the AI exited with code {result.ExitCode}; the diff is saved to {result.SavedPatch}. Review it, then run Invoke-PatchwirePatch.");
-            WriteObject(result);
-            return;
-        }
-        if (!ShouldProcess(settings.ProjectRoot, $"Apply the diff ({PatchSelection.Describe(chosen)})"))
-        {
-            WriteObject(result);
-            return;
-        }
-        try
-        {
-            result.Applied = PatchApplier.Apply(settings.ProjectRoot, patch).Method;
-            WriteObject(result);
-        }
-        catch (PatchApplyException ex)
-        {
-            result.SavedPatch = ex.SavedPatch;
-            WriteObject(result);
-            WriteError(PatchSelection.ErrorFor(ex, settings.ProjectRoot));
-        }
+            return true;
+        });
     }
 }

@@ -3,7 +3,7 @@ using Patchwire.PowerShell.Patch;
 namespace Patchwire.PowerShell.Ask;
 
 /// <summary>What one ask returned: the diff and its files, the AI's exit code and output, and the timings.</summary>
-public sealed class PatchwireAskResult
+public sealed class PatchwireAskResult : IAppliableChanges
 {
     public string Project { get; set; } = "";
     /// <summary>The local folder the diff applies to.</summary>
@@ -27,4 +27,5 @@ public sealed class PatchwireAskResult
     public int LinesAdded => Files.Sum(f => f.LinesAdded);
     public int LinesRemoved => Files.Sum(f => f.LinesRemoved);
     public bool HasChanges => Files.Length > 0;
+    string IAppliableChanges.Patch => Diff;
 }

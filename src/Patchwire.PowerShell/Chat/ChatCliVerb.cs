@@ -5,6 +5,7 @@ using Patchwire.PowerShell.Cli;
 using Patchwire.PowerShell.Client;
 using Patchwire.PowerShell.Common;
 using Patchwire.PowerShell.Patch;
+using Patchwire.PowerShell.Sync;
 
 namespace Patchwire.PowerShell.Chat;
 
@@ -38,10 +39,7 @@ public sealed class ChatCliVerb : ICliVerb, ICliVerbOptions
             throw new CliUsageException("no terminal to chat in: give the prompt as an argument (one turn runs)");
 
         var folder = context.Cmdlet.SessionState.Path.GetUnresolvedProviderPathFromPSPath(args.Option("--path") ?? ".");
-        ClientSettings settings;
-        try { settings = ClientSettingsLoader.Load(folder); }
-        catch (ClientConfigurationException ex) { throw new CliFailure(ex.Message); }
-        if (string.IsNullOrEmpty(settings.Token)) throw new CliFailure(ClientErrors.NoToken(settings).Exception.Message);
+        var settings = UserSettings.Load(folder);
 
         var chat = new Conversation(context, settings, !args.Flag("--no-sync"), yes, saveOnly, interactive) { Session = session };
         if (!interactive)
@@ -120,7 +118,7 @@ public sealed class ChatCliVerb : ICliVerb, ICliVerbOptions
                     }),
                     token));
             }
-            catch (Exception ex) when (ex is AgentClientException or ChatTurnFailedException or InvalidOperationException)
+            catch (Exception ex) when (ex is AgentClientException or ChatTurnFailedException or InvalidOperationException or SyncException or GitCommandException)
             {
                 FlushLines(pending, final: true);
                 if (!endsWithNewline) ui?.WriteLine();
@@ -140,7 +138,7 @@ public sealed class ChatCliVerb : ICliVerb, ICliVerbOptions
             var changes = turn.HasChanges ? $"{turn.Files.Length} file{(turn.Files.Length == 1 ? "" : "s")} changed (+{turn.LinesAdded} -{turn.LinesRemoved})" : "no changes";
             context.Out($"turn {turn.TurnIndex} · {changes} · {turn.TokensIn} tokens in, {turn.TokensOut} out · {Seconds(turn.Duration)}");
             if (!turn.HasChanges) return true;
-            foreach (var f in turn.Files) context.Out($"  {ApplyCliVerb.StatusLetter(f.Status)} {f.Path}  (+{f.LinesAdded} -{f.LinesRemoved}){(f.Binary ? " binary" : "")}");
+            foreach (var f in turn.Files) context.Out(ApplyCliVerb.FileLine(f));
 
             if (saveOnly) return Save(turn, "Saved");
             if (yes) return ApplyPatch(turn);

@@ -61,16 +61,33 @@ internal static class ChatSessionClient
         HttpStatusCode.Conflict => new ErrorRecord(new InvalidOperationException($"Chat session {session} has a turn queued or running; delete it once the turn ends."), "Patchwire.Chat.TurnInFlight", ErrorCategory.ResourceBusy, session),
         _ => ClientErrors.From(ex, session),
     };
+}
 
-    public static AgentClient Connect(PSCmdlet cmdlet)
+/// <summary>What both session cmdlets share: -Session (ids from the pipeline too), one agent client per pipeline, one request per id.</summary>
+public abstract class ChatSessionCmdlet : PSCmdlet
+{
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true, HelpMessage = "The chat session id (a GUID).")]
+    [Alias("SessionId")]
+    public Guid[] Session { get; set; } = Array.Empty<Guid>();
+
+    private AgentClient? _client;
+
+    protected override void BeginProcessing() =>
+        _client = new AgentClient(UserSettings.Load(this, SessionState.Path.CurrentFileSystemLocation.ProviderPath));
+
+    protected override void ProcessRecord()
     {
-        var folder = cmdlet.SessionState.Path.CurrentFileSystemLocation.ProviderPath;
-        ClientSettings settings;
-        try { settings = ClientSettingsLoader.Load(folder); }
-        catch (ClientConfigurationException ex) { cmdlet.ThrowTerminatingError(ClientErrors.From(ex, folder)); throw; }
-        if (string.IsNullOrEmpty(settings.Token)) cmdlet.ThrowTerminatingError(ClientErrors.NoToken(settings));
-        return new AgentClient(settings);
+        foreach (var session in Session)
+        {
+            try { Process(_client!, session); }
+            catch (AgentClientException ex) { WriteError(ChatSessionClient.ErrorFor(ex, session)); }
+        }
     }
+
+    /// <summary>The cmdlet's request for one session id.</summary>
+    protected abstract void Process(AgentClient client, Guid session);
+
+    protected override void EndProcessing() => _client?.Dispose();
 }
 
 [Cmdlet(VerbsCommon.Get, "PatchwireChatSession")]
@@ -79,26 +96,10 @@ internal static class ChatSessionClient
 [Description("Asks the agent (GET /session/{uuid}/status) about your own chat sessions; another user's session id is not found. Status is in_flight, done or error (with ErrorMessage) for the latest turn; TokensIn and TokensOut are totals over the session's completed turns. Takes session ids from the pipeline, e.g. the turns Invoke-PatchwireChat returns.")]
 [Example("Get-PatchwireChatSession -Session $turn.SessionId", "How the session is doing and what it has used so far.")]
 [Example("$turn | Get-PatchwireChatSession", "The same, with the session id taken from a turn object.")]
-public sealed class GetPatchwireChatSessionCommand : PSCmdlet
+public sealed class GetPatchwireChatSessionCommand : ChatSessionCmdlet
 {
-    [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true, HelpMessage = "The chat session id (a GUID).")]
-    [Alias("SessionId")]
-    public Guid[] Session { get; set; } = Array.Empty<Guid>();
-
-    private AgentClient? _client;
-
-    protected override void BeginProcessing() => _client = ChatSessionClient.Connect(this);
-
-    protected override void ProcessRecord()
-    {
-        foreach (var session in Session)
-        {
-            try { WriteObject(new PipelinePump(this).Run(token => ChatSessionClient.GetAsync(_client!, session, token))); }
-            catch (AgentClientException ex) { WriteError(ChatSessionClient.ErrorFor(ex, session)); }
-        }
-    }
-
-    protected override void EndProcessing() => _client?.Dispose();
+    protected override void Process(AgentClient client, Guid session) =>
+        WriteObject(new PipelinePump(this).Run(token => ChatSessionClient.GetAsync(client, session, token)));
 }
 
 [Cmdlet(VerbsCommon.Remove, "PatchwireChatSession", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
@@ -107,25 +108,11 @@ public sealed class GetPatchwireChatSessionCommand : PSCmdlet
 [Description("Deletes the agent's record of one of your chat sessions (DELETE /session/{uuid}), including the link to the AI's own session, so it is not resumed again. The audit log keeps its lines. A session with a turn in flight cannot be deleted until the turn ends. Honours -WhatIf and -Confirm.")]
 [Example("Remove-PatchwireChatSession -Session $turn.SessionId", "Ends the conversation of that turn.")]
 [Example("$turns | Remove-PatchwireChatSession -Confirm:$false", "Ends several sessions without asking.")]
-public sealed class RemovePatchwireChatSessionCommand : PSCmdlet
+public sealed class RemovePatchwireChatSessionCommand : ChatSessionCmdlet
 {
-    [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true, HelpMessage = "The chat session id (a GUID).")]
-    [Alias("SessionId")]
-    public Guid[] Session { get; set; } = Array.Empty<Guid>();
-
-    private AgentClient? _client;
-
-    protected override void BeginProcessing() => _client = ChatSessionClient.Connect(this);
-
-    protected override void ProcessRecord()
+    protected override void Process(AgentClient client, Guid session)
     {
-        foreach (var session in Session)
-        {
-            if (!ShouldProcess(session.ToString(), "Remove chat session")) continue;
-            try { new PipelinePump(this).Run(token => ChatSessionClient.DeleteAsync(_client!, session, token)); }
-            catch (AgentClientException ex) { WriteError(ChatSessionClient.ErrorFor(ex, session)); }
-        }
+        if (ShouldProcess(session.ToString(), "Remove chat session"))
+            new PipelinePump(this).Run(token => ChatSessionClient.DeleteAsync(client, session, token));
     }
-
-    protected override void EndProcessing() => _client?.Dispose();
 }

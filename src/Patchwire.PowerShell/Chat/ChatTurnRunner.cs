@@ -3,7 +3,6 @@ using Patchwire.Core.Protocol;
 using Patchwire.PowerShell.Ask;
 using Patchwire.PowerShell.Client;
 using Patchwire.PowerShell.Patch;
-using Patchwire.PowerShell.Sync;
 
 namespace Patchwire.PowerShell.Chat;
 
@@ -20,31 +19,20 @@ public static class ChatTurnRunner
     {
         if (string.IsNullOrWhiteSpace(prompt)) throw new ArgumentException("The prompt is empty.");
         using var client = new AgentClient(settings);
-        string? baseline = null;
-        if (sync)
-        {
-            report(new AskProgress(AskProgress.Syncing, "Syncing…"));
-            var synced = await ProjectSync.SyncAsync(settings, client, new Progress(m => report(new AskProgress(AskProgress.Syncing, m))), cancellationToken).ConfigureAwait(false);
-            baseline = synced.Baseline;
-        }
+        var baseline = sync ? await AskRunner.SyncAsync(settings, client, report, cancellationToken).ConfigureAwait(false) : null;
 
         var body = new Dictionary<string, string> { ["uuid"] = session.ToString(), ["prompt"] = prompt, ["project"] = settings.Project };
         if (baseline is not null) body["baseline"] = baseline;
-        var request = new HttpRequestMessage(HttpMethod.Post, "chat") { Content = AgentClient.Json(body) };
-        using var response = await client.SendAsync(request, cancellationToken).ConfigureAwait(false);
-        using var stream = await response.Content.ReadAsStreamAsync().ConfigureAwait(false);
-        // ReadLineAsync has no token on netstandard2.0: disposing the response aborts a read that is waiting.
-        using var abort = cancellationToken.Register(() => response.Dispose());
-        using var reader = new ChatEventReader(stream);
+        using var events = await AgentEventStream.PostAsync(client, "chat", body, cancellationToken).ConfigureAwait(false);
 
         var turn = new PatchwireChatTurn { SessionId = session, Project = settings.Project, ProjectRoot = settings.ProjectRoot, Baseline = baseline };
         var text = new System.Text.StringBuilder();
         while (true)
         {
-            ChatEvent? e;
+            AgentEvent? e;
             try
             {
-                e = await reader.ReadAsync().ConfigureAwait(false);
+                e = await events.ReadAsync().ConfigureAwait(false);
             }
             catch (Exception ex) when (ex is IOException or ObjectDisposedException or HttpRequestException)
             {
@@ -53,11 +41,13 @@ public static class ChatTurnRunner
             }
             catch (InvalidDataException ex)
             {
-                throw new ChatTurnFailedException("bad_stream", $"The agent sent something that is not a chat event ({ex.Message}); is {settings.AgentUrl} really a Patchwire agent?", false);
+                throw NotAChatEvent(ex.Message);
             }
             cancellationToken.ThrowIfCancellationRequested();
             if (e is null)
                 throw new ChatTurnFailedException("connection_lost", $"The agent at {settings.AgentUrl} closed the stream before the turn ended (it may have restarted). Send the turn again.", true);
+            if (e.Type is null)
+                throw NotAChatEvent("An event without a type: " + AgentEventStream.Shorten(e.Json.GetRawText()));
 
             switch (e.Type)
             {
@@ -97,10 +87,8 @@ public static class ChatTurnRunner
                     throw new ChatTurnFailedException(code, $"The turn failed on the agent ({code}): {e.String("message")}", recoverable);
             }
         }
-    }
 
-    private sealed class Progress(Action<string> report) : IProgress<string>
-    {
-        public void Report(string value) => report(value);
+        ChatTurnFailedException NotAChatEvent(string what) =>
+            new("bad_stream", $"The agent sent something that is not a chat event ({what}); is {settings.AgentUrl} really a Patchwire agent?", false);
     }
 }

@@ -4,6 +4,7 @@ using Patchwire.PowerShell.Client;
 using Patchwire.PowerShell.Common;
 using Patchwire.PowerShell.Help;
 using Patchwire.PowerShell.Patch;
+using Patchwire.PowerShell.Sync;
 
 namespace Patchwire.PowerShell.Chat;
 
@@ -45,10 +46,7 @@ public sealed class InvokePatchwireChatCommand : PSCmdlet
     {
         var session = Session != Guid.Empty ? Session : _pipelineSession != Guid.Empty ? _pipelineSession : (_pipelineSession = Guid.NewGuid());
         var folder = SessionState.Path.GetUnresolvedProviderPathFromPSPath(string.IsNullOrEmpty(Path) ? "." : Path);
-        ClientSettings settings;
-        try { settings = ClientSettingsLoader.Load(folder); }
-        catch (ClientConfigurationException ex) { ThrowTerminatingError(ClientErrors.From(ex, folder)); return; }
-        if (string.IsNullOrEmpty(settings.Token)) ThrowTerminatingError(ClientErrors.NoToken(settings));
+        var settings = UserSettings.Load(this, folder);
 
         var pump = new PipelinePump(this);
         const int activity = 0x5058;
@@ -90,8 +88,8 @@ public sealed class InvokePatchwireChatCommand : PSCmdlet
             case null: break;
             case AgentClientException ex: ThrowTerminatingError(ChatErrors.From(ex, settings, session, !NoSync)); return;
             case ChatTurnFailedException ex: ThrowTerminatingError(ChatErrors.From(ex, session)); return;
-            case InvalidOperationException ex when ex.Message.StartsWith("git was not found", StringComparison.Ordinal):
-                ThrowTerminatingError(new ErrorRecord(ex, "Patchwire.GitMissing", ErrorCategory.ObjectNotFound, "git"));
+            case SyncException or GitCommandException:
+                ThrowTerminatingError(SyncRunner.ToErrorRecord(failure, settings.Project));
                 return;
             default: System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(failure).Throw(); return;
         }
@@ -101,29 +99,7 @@ public sealed class InvokePatchwireChatCommand : PSCmdlet
             WriteObject(turn);
             return;
         }
-        var patch = PatchSelection.Select(turn.Patch, Include, out var chosen);
-        if (chosen.Count == 0)
-        {
-            WriteWarning($"-Include matched none of the changed files ({string.Join(", ", turn.Files.Select(f => f.Path))}); nothing applied.");
-            WriteObject(turn);
-            return;
-        }
-        if (!ShouldProcess(settings.ProjectRoot, $"Apply turn {turn.TurnIndex}'s changes ({PatchSelection.Describe(chosen)})"))
-        {
-            WriteObject(turn);
-            return;
-        }
-        try
-        {
-            turn.Applied = PatchApplier.Apply(settings.ProjectRoot, patch).Method;
-            WriteObject(turn);
-        }
-        catch (PatchApplyException ex)
-        {
-            turn.SavedPatch = ex.SavedPatch;
-            WriteObject(turn);
-            WriteError(PatchSelection.ErrorFor(ex, settings.ProjectRoot));
-        }
+        ApplyStep.ApplyAndWrite(this, turn, Include, files => $"Apply turn {turn.TurnIndex}'s changes ({files})");
     }
 
     /// <summary>What Write-Host does: an information record tagged PSHOST, shown by the host and capturable with 6>&amp;1.</summary>

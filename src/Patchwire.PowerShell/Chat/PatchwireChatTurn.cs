@@ -3,7 +3,7 @@ using Patchwire.PowerShell.Patch;
 namespace Patchwire.PowerShell.Chat;
 
 /// <summary>One turn of a chat session: what the AI said, what it changed, and what it cost.</summary>
-public sealed class PatchwireChatTurn
+public sealed class PatchwireChatTurn : IAppliableChanges
 {
     /// <summary>The session; pass it back (-Session) to continue the conversation.</summary>
     public Guid SessionId { get; set; }

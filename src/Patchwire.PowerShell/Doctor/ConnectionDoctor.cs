@@ -36,7 +36,8 @@ public static class ConnectionDoctor
         var gitFound = false;
         try
         {
-            var version = GitCli.Run(folder, "--version");
+            // Not in the folder: it may not exist, and git would then "not be found" (the process cannot start there).
+            var version = GitCli.Run(Path.GetTempPath(), "--version");
             gitFound = version.Ok;
             Add(Git, version.Ok, version.Ok ? version.Stdout.Trim() : "'git --version' failed: " + version.Stderr.Trim());
         }

@@ -47,6 +47,10 @@ public sealed class ApplyCliVerb : ICliVerb, ICliVerbOptions
         foreach (var f in applied.Files) context.Out($"  {StatusLetter(f.Status)} {f.Path}");
     }
 
+    /// <summary>A changed file as ask and chat list it: "  M src/app.txt  (+3 -1)".</summary>
+    internal static string FileLine(PatchwireFileChange f) =>
+        $"  {StatusLetter(f.Status)} {f.Path}  (+{f.LinesAdded} -{f.LinesRemoved}){(f.Binary ? " binary" : "")}";
+
     internal static string StatusLetter(FileChangeStatus status) => status switch
     {
         FileChangeStatus.Added => "A",

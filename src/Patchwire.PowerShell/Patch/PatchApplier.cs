@@ -67,10 +67,12 @@ public static class PatchApplier
         var result = new PatchwireApplyResult { ProjectRoot = projectRoot, Files = sections.Select(s => s.Change).ToArray() };
         if (sections.Count == 0) return result;
 
-        var top = GitCli.Run(projectRoot, "rev-parse", "--show-toplevel");
-        var inRepo = top.Ok;
-        var workDir = inRepo ? top.Stdout.Trim() : projectRoot;
-        var prefix = inRepo ? GitCli.Run(projectRoot, "rev-parse", "--show-prefix").Stdout.Trim() : "";
+        // One git process for both: the top level on the first line, the folder's prefix below it (empty at the top).
+        var location = GitCli.Run(projectRoot, "rev-parse", "--show-toplevel", "--show-prefix");
+        var inRepo = location.Ok;
+        var lines = location.Stdout.Replace("\r", "").Split('\n');
+        var workDir = inRepo ? lines[0].Trim() : projectRoot;
+        var prefix = inRepo && lines.Length > 1 ? lines[1].Trim() : "";
 
         var patchFile = Path.Combine(Path.GetTempPath(), "patchwire-" + Guid.NewGuid().ToString("N") + ".patch");
         File.WriteAllText(patchFile, patch, new UTF8Encoding(false));

@@ -34,11 +34,20 @@ public sealed class BundleUpload : HttpContent
     /// <summary>True when the bundle grew past the agent's limit (the upload was stopped, or the agent closed on us).</summary>
     public bool ExceededLimit => _limit is { } limit && BytesSent > limit;
 
+    /// <summary>zlib level of the pack: 1 (fast) over a network; 0 on loopback, where compressing costs more than it saves.</summary>
+    public int Compression { get; set; } = 1;
+
+    public static int CompressionFor(string agentUrl)
+    {
+        if (!Uri.TryCreate(agentUrl, UriKind.Absolute, out var uri)) return 1;
+        return uri.IsLoopback ? 0 : 1;
+    }
+
     protected override async Task SerializeToStreamAsync(Stream stream, TransportContext? context)
     {
         // pack.window=0: no delta search. A delta search over a large tree costs seconds and saves little on
         // source trees; an incremental bundle is small anyway.
-        var args = new List<string> { "-c", "pack.window=0", "-c", "pack.compression=1", "bundle", "create", "--quiet", "-" };
+        var args = new List<string> { "-c", "pack.window=0", "-c", "pack.compression=" + Compression, "bundle", "create", "--quiet", "-" };
         args.AddRange(_revisions);
         using var process = _git.Start(args);
         using var registration = _cancellationToken.Register(() => GitCli.TryKill(process));

@@ -136,7 +136,7 @@ public static class ProjectSync
 
         progress?.Report(parent is null ? "Sending the whole tree to the agent…" : "Sending changes to the agent…");
         var revisions = parent is null ? new[] { snapshot.Ref } : new[] { snapshot.Ref, "^" + parent };
-        using var content = new BundleUpload(snapshot.Git, revisions, limit, cancellationToken);
+        using var content = new BundleUpload(snapshot.Git, revisions, limit, cancellationToken) { Compression = BundleUpload.CompressionFor(client.Settings.AgentUrl) };
         using var request = new HttpRequestMessage(HttpMethod.Post, "sync/" + Uri.EscapeDataString(snapshot.Project)) { Content = content };
         request.Headers.TransferEncodingChunked = true;
         try

@@ -25,8 +25,11 @@ public sealed class SyncCliVerb : ICliVerb, ICliVerbOptions
         var location = context.Cmdlet.SessionState.Path.CurrentFileSystemLocation.ProviderPath;
         var folder = args.Positionals.Count == 1 ? context.Cmdlet.SessionState.Path.GetUnresolvedProviderPathFromPSPath(args.Positionals[0]) : location;
         if (!Directory.Exists(folder)) throw new CliFailure($"the folder '{folder}' does not exist");
-        var settings = ClientSettingsLoader.Load(folder);
+        ClientSettings settings;
+        try { settings = ClientSettingsLoader.Load(folder); }
+        catch (ClientConfigurationException ex) { throw new CliFailure(ex.Message); }
         if (args.Option("--project") is { } project) settings.Project = project;
+        if (string.IsNullOrEmpty(settings.Token)) throw new CliFailure(ClientErrors.NoToken(settings).Exception.Message);
         SyncResult result;
         try
         {

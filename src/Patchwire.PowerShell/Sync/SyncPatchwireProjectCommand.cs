@@ -36,8 +36,11 @@ public sealed class SyncPatchwireProjectCommand : PSCmdlet
                 "Patchwire.Sync.FolderNotFound", ErrorCategory.ObjectNotFound, folder));
             return;
         }
-        var settings = ClientSettingsLoader.Load(folder);
+        ClientSettings settings;
+        try { settings = ClientSettingsLoader.Load(folder); }
+        catch (ClientConfigurationException ex) { ThrowTerminatingError(ClientErrors.From(ex, folder)); return; }
         if (!string.IsNullOrEmpty(Project)) settings.Project = Project!;
+        if (string.IsNullOrEmpty(settings.Token)) { ThrowTerminatingError(ClientErrors.NoToken(settings)); return; }
         const int activity = 7301;
         try
         {

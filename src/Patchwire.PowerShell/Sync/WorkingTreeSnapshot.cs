@@ -37,6 +37,7 @@ public sealed class WorkingTreeSnapshot
         "-c", "core.quotePath=false",
         "-c", "gc.auto=0",
         "-c", "maintenance.auto=false",
+        "-c", "core.fsync=none", // our ref and index are reproducible; an fsync can wait on the whole journal
     };
 
     private readonly GitCli _git;
@@ -118,15 +119,21 @@ public sealed class WorkingTreeSnapshot
     {
         Directory.CreateDirectory(StateDirectory);
         var syncExcludes = Path.Combine(StateDirectory, "exclude-" + Project);
-        var combinedExcludes = Path.Combine(StateDirectory, "ignore-" + Project);
         var syncPatterns = ExcludePatterns(excludes);
         WriteIfChanged(syncExcludes, string.Join("\n", syncPatterns) + "\n");
-        var userExcludes = await UserExcludesAsync(cancellationToken).ConfigureAwait(false);
-        WriteIfChanged(combinedExcludes, userExcludes + "\n" + string.Join("\n", syncPatterns) + "\n");
 
         PreparePrivateIndex();
         var env = new Dictionary<string, string> { ["GIT_INDEX_FILE"] = PrivateIndex };
-        var git = _git.With(env, "-c", "core.excludesFile=" + combinedExcludes.Replace('\\', '/'));
+        var git = _git.With(env);
+        if (excludes.Count > 0)
+        {
+            // So `git add` never even reads excluded files, sync.exclude joins the ignore rules. core.excludesFile takes one
+            // file, so the user's own global excludes are copied in first. (.patchwire/ alone is cheaper to drop afterwards.)
+            var combinedExcludes = Path.Combine(StateDirectory, "ignore-" + Project);
+            var userExcludes = await UserExcludesAsync(cancellationToken).ConfigureAwait(false);
+            WriteIfChanged(combinedExcludes, userExcludes + "\n" + string.Join("\n", syncPatterns) + "\n");
+            git = _git.With(env, "-c", "core.excludesFile=" + combinedExcludes.Replace('\\', '/'));
+        }
         var scope = Prefix.Length == 0 ? "." : ":(top,literal)" + Prefix;
         await git.RunCheckedAsync(new[] { "add", "-A", "--", scope }, cancellationToken).ConfigureAwait(false);
 
@@ -184,6 +191,8 @@ public sealed class WorkingTreeSnapshot
     /// </summary>
     private void PreparePrivateIndex()
     {
+        // Our FileLock is held, so a lock file on the private index is left over from a killed sync.
+        if (File.Exists(PrivateIndex + ".lock")) File.Delete(PrivateIndex + ".lock");
         if (PrivateRepository) return; // persistent: it is the only index that folder has
         if (RealIndex is not null && File.Exists(RealIndex))
         {

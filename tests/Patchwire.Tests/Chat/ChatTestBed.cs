@@ -9,20 +9,15 @@ namespace Patchwire.Tests.ChatTurns;
 /// A real agent whose AI is the checked-in stand-in for Claude Code (tests/fixtures/chat/stand-in-claude.sh, run by
 /// bash), with its state folder in the test's temp folder, and real git checkouts under the agent's projects root.
 /// </summary>
-public sealed class ChatTestBed : IAsyncDisposable
+public sealed class ChatTestBed : AgentTestBed
 {
-    private readonly TempDirectory _temp = new("pw-chat");
-    private readonly Dictionary<string, string> _tokens = new(StringComparer.Ordinal);
-
-    private ChatTestBed() { }
+    private ChatTestBed() : base("pw-chat") { }
 
     public static string StandInScript => Path.Combine(TestPaths.RepoRoot, "tests", "fixtures", "chat", "stand-in-claude.sh");
 
-    public AgentProcess Agent { get; private set; } = null!;
-    public string Home => _temp.Combine("home");
     /// <summary>The stand-in's state: args.log (one line per run), pid (of the latest run), sessions/.</summary>
-    public string StandInDir => _temp.Combine("stand-in");
-    public string Scratch => _temp.Combine("scratch");
+    public string StandInDir => TempDirectory.Combine("stand-in");
+    public string Scratch => TempDirectory.Combine("scratch");
     public string AuditLog => Path.Combine(Home, "agent.log");
     public string SessionsFile => Path.Combine(Home, "agent-sessions.json");
 
@@ -51,18 +46,6 @@ public sealed class ChatTestBed : IAsyncDisposable
         await Agent.DisposeAsync();
         Agent = await AgentProcess.StartAsync(Home, env);
     }
-
-    public string Token(string user)
-    {
-        if (!_tokens.TryGetValue(user, out var token))
-        {
-            token = Agent.AddUser(user);
-            _tokens[user] = token;
-        }
-        return token;
-    }
-
-    public HttpClient Client(string user) => Agent.Client(Token(user));
 
     public GitRepo CreateCheckout(string user, string project = "app")
     {
@@ -96,30 +79,12 @@ public sealed class ChatTestBed : IAsyncDisposable
         File.Exists(AuditLog)
             ? File.ReadAllLines(AuditLog).Where(l => l.Length > 0).Select(l => JsonDocument.Parse(l).RootElement.Clone()).ToList()
             : Array.Empty<JsonElement>();
-
-    public async ValueTask DisposeAsync()
-    {
-        await Agent.DisposeAsync();
-        _temp.Dispose();
-    }
 }
 
 /// <summary>One POST /chat read event by event, as a client that watches the stream would.</summary>
-public sealed class ChatStream : IAsyncDisposable
+public sealed class ChatStream : NdjsonStream
 {
-    private readonly HttpResponseMessage _response;
-    private readonly StreamReader? _reader;
-
-    private ChatStream(HttpResponseMessage response, StreamReader? reader, string? errorBody)
-    {
-        _response = response;
-        _reader = reader;
-        ErrorBody = errorBody;
-    }
-
-    public HttpStatusCode Status => _response.StatusCode;
-    public string? ErrorBody { get; }
-    public List<JsonElement> Events { get; } = new();
+    private ChatStream(Opened opened) : base(opened) { }
 
     public string Text => string.Concat(Events.Where(e => Type(e) == "chat_text").Select(e => e.GetProperty("chunk").GetString()));
     public JsonElement Last => Events[^1];
@@ -132,22 +97,9 @@ public sealed class ChatStream : IAsyncDisposable
     public static async Task<ChatStream> OpenAsync(HttpClient client, object body, CancellationToken cancellationToken = default)
     {
         var request = new HttpRequestMessage(HttpMethod.Post, "/chat") { Content = JsonContent.Create(body) };
-        var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
-        if (!response.IsSuccessStatusCode)
-            return new ChatStream(response, null, await response.Content.ReadAsStringAsync(cancellationToken));
-        Assert.Equal("application/x-ndjson", response.Content.Headers.ContentType?.MediaType);
-        return new ChatStream(response, new StreamReader(await response.Content.ReadAsStreamAsync(cancellationToken)), null);
-    }
-
-    public async Task<JsonElement?> NextAsync(TimeSpan? timeout = null)
-    {
-        if (_reader is null) return null;
-        using var cts = new CancellationTokenSource(timeout ?? TimeSpan.FromSeconds(60));
-        var line = await _reader.ReadLineAsync(cts.Token);
-        if (line is null) return null;
-        var element = JsonDocument.Parse(line).RootElement.Clone();
-        Events.Add(element);
-        return element;
+        var stream = new ChatStream(await SendAsync(client, request, cancellationToken));
+        if (stream.ErrorBody is null) Assert.Equal("application/x-ndjson", stream.ContentType);
+        return stream;
     }
 
     /// <summary>Reads until an event of <paramref name="type"/> (whose chunk, for chat_text, contains <paramref name="containing"/>).</summary>
@@ -160,24 +112,11 @@ public sealed class ChatStream : IAsyncDisposable
         throw new Xunit.Sdk.XunitException($"The stream ended before a {type} event. Events: {string.Join(" ", Events.Select(Type))}");
     }
 
-    public async Task<List<JsonElement>> ReadAllAsync()
-    {
-        while (await NextAsync() is not null) { }
-        return Events;
-    }
-
     public static async Task<ChatStream> TurnAsync(HttpClient client, string uuid, string prompt, string project = "app")
     {
         var stream = await OpenAsync(client, uuid, prompt, project);
         Assert.True(stream.Status == HttpStatusCode.OK, $"POST /chat: {stream.Status} {stream.ErrorBody}");
         await stream.ReadAllAsync();
         return stream;
-    }
-
-    public ValueTask DisposeAsync()
-    {
-        _reader?.Dispose();
-        _response.Dispose();
-        return ValueTask.CompletedTask;
     }
 }

@@ -196,6 +196,33 @@ public sealed class AskTests
     }
 
     [Fact]
+    public async Task A_sync_that_fails_is_a_sync_error_for_ask_and_chat()
+    {
+        await using var bed = await LaptopTestBed.StartAsync(EditingAi, new Dictionary<string, string?> { ["PW_MAX_BUNDLE_BYTES"] = "200000" });
+        var token = bed.Agent.AddUser("ana");
+        var project = bed.CreateProject();
+        var bytes = new byte[1024 * 1024];
+        new Random(1).NextBytes(bytes);
+        File.WriteAllBytes(Path.Combine(project.Path, "big.bin"), bytes);
+        using var session = bed.Session(token);
+
+        var ask = Fails(session, $"Set-Location '{project.Path}'; Invoke-PatchwireAsk 'x'");
+        Assert.Equal("Patchwire.Sync.SyncFailed,Patchwire.PowerShell.Ask.InvokePatchwireAskCommand", ask.FullyQualifiedErrorId);
+        Assert.Contains("larger than the agent accepts", ask.Exception.Message);
+        var chat = Fails(session, $"Set-Location '{project.Path}'; Invoke-PatchwireChat 'x'");
+        Assert.Equal("Patchwire.Sync.SyncFailed,Patchwire.PowerShell.Chat.InvokePatchwireChatCommand", chat.FullyQualifiedErrorId);
+
+        var (output, errors) = session.Run($"Set-Location '{project.Path}'; patchwire ask 'x'; $LASTEXITCODE");
+        Assert.Equal(1, (int)output[^1].BaseObject);
+        Assert.StartsWith("patchwire: ", Assert.Single(errors).Exception.Message);
+        Assert.Contains("larger than the agent accepts", errors[0].Exception.Message);
+        (output, errors) = session.Run($"Set-Location '{project.Path}'; patchwire chat 'x'; $LASTEXITCODE");
+        Assert.Equal(1, (int)output[^1].BaseObject);
+        Assert.StartsWith("patchwire: ", Assert.Single(errors).Exception.Message);
+        Assert.Contains("larger than the agent accepts", errors[0].Exception.Message);
+    }
+
+    [Fact]
     public async Task A_wrong_token_or_a_stopped_agent_gives_a_message_a_person_can_act_on()
     {
         await using var bed = await LaptopTestBed.StartAsync(EditingAi);
@@ -283,6 +310,33 @@ public sealed class AskTests
         Assert.Equal(new[] { "added.txt" }, applyResult.Files.Select(f => f.Path));
         Assert.True(File.Exists(Path.Combine(project.Path, "added.txt")));
         Assert.DoesNotContain("line TWO", project.Read("f.txt"));
+    }
+
+    [Fact]
+    public async Task Apply_holds_back_a_failed_run_s_diff_and_an_Include_that_matches_nothing()
+    {
+        await using var bed = await LaptopTestBed.StartAsync(EditingAi + "\n[ \"$PROMPT\" = fail ] && exit 3\nexit 0");
+        var token = bed.Agent.AddUser("ana");
+        var project = bed.CreateProject();
+        using var session = bed.Session(token);
+
+        var failed = session.Invoke($"Set-Location '{project.Path}'; Invoke-PatchwireAsk 'fail' -Apply 3>&1");
+        var result = (PatchwireAskResult)Assert.Single(failed, o => o.BaseObject is PatchwireAskResult).BaseObject;
+        Assert.Equal(3, result.ExitCode);
+        Assert.Null(result.Applied);
+        Assert.Equal(Path.Combine(project.Path, ".patchwire", "last.patch"), result.SavedPatch);
+        Assert.Equal(result.Diff, File.ReadAllText(result.SavedPatch!));
+        Assert.Contains(failed, o => o.BaseObject is WarningRecord w && w.Message.Contains("Not applied because the AI exited with code 3", StringComparison.Ordinal));
+        Assert.False(File.Exists(Path.Combine(project.Path, "added.txt")));
+
+        File.Delete(result.SavedPatch!);
+        var none = session.Invoke($"Set-Location '{project.Path}'; Invoke-PatchwireAsk 'x' -Apply -Include 'nothing-like-this*' 3>&1");
+        var unapplied = (PatchwireAskResult)Assert.Single(none, o => o.BaseObject is PatchwireAskResult).BaseObject;
+        Assert.Null(unapplied.Applied);
+        Assert.Null(unapplied.SavedPatch);
+        Assert.Contains(none, o => o.BaseObject is WarningRecord w && w.Message.StartsWith("-Include matched none of the changed files", StringComparison.Ordinal));
+        Assert.False(File.Exists(Path.Combine(project.Path, "added.txt")));
+        Assert.False(File.Exists(Path.Combine(project.Path, ".patchwire", "last.patch")));
     }
 
     [Fact]

@@ -34,6 +34,12 @@ public sealed class DoctorTests
         Assert.Contains("patchwire.yml, line", checks["configuration"].Message);
         Assert.Equal("not checked: fix the configuration first", checks["agent"].Message);
         Assert.False((bool)Assert.Single(session.Invoke($"Test-PatchwireConnection -Path '{project.Path}' -Quiet")).BaseObject);
+
+        // A folder that does not exist fails the configuration check, not the git one.
+        checks = Checks(session, Path.Combine(bed.Temp, "no-such-folder"));
+        Assert.True(checks["git"].Passed, checks["git"].ToString());
+        Assert.False(checks["configuration"].Passed);
+        Assert.Contains("does not exist", checks["configuration"].Message);
     }
 
     [Fact]

@@ -11,6 +11,22 @@ public sealed class QueueCmdletTests
         """;
 
     [Fact]
+    public async Task Queue_works_from_a_folder_on_a_PowerShell_drive()
+    {
+        await using var bed = await RunsTestBed.StartAsync("true");
+        using var laptop = new TempDirectory("pw-laptop");
+        var project = Directory.CreateDirectory(Path.Combine(laptop.Path, "team-app")).FullName;
+        using var ps = new PowerShellSession(laptop.Combine("home"), new Dictionary<string, string?> { ["PW_AGENT_URL"] = bed.Agent.BaseUrl, ["PW_TOKEN"] = bed.Token("ben") });
+        ps.Invoke($"New-PSDrive -Name pwq -PSProvider FileSystem -Root '{project}' | Out-Null; Set-Location pwq:");
+
+        var queue = ps.Invoke("Get-PatchwireQueue").Single();
+        Assert.Empty((string[])queue.Properties["InFlight"].Value);
+        var lines = ps.Invoke("patchwire queue").Select(o => o.ToString()).ToList();
+        Assert.Equal(0, (int)ps.GetVariable("LASTEXITCODE")!);
+        Assert.Equal($"{bed.Agent.BaseUrl}: 0 of 3 slots in use (1 per user)", lines[0]);
+    }
+
+    [Fact]
     public async Task Get_PatchwireQueue_and_patchwire_queue_show_the_running_and_waiting_requests()
     {
         await using var bed = await RunsTestBed.StartAsync(HoldingAi, new Dictionary<string, string?> { ["PW_MAX_CONCURRENT_TOTAL"] = "1", ["PW_MAX_CONCURRENT_PER_USER"] = "1" });
@@ -79,6 +95,28 @@ public sealed class QueueCmdletTests
             var unreachable = Terminating(ps);
             Assert.Equal(ErrorCategory.ConnectionError, unreachable.CategoryInfo.Category);
             Assert.Contains("Cannot reach the Patchwire agent", unreachable.Exception.Message);
+        }
+    }
+
+    [Fact]
+    public void No_token_or_a_broken_patchwire_yml_is_a_clear_error_before_any_request()
+    {
+        using var laptop = new TempDirectory("pw-laptop");
+        using (var ps = new PowerShellSession(laptop.Path, new Dictionary<string, string?> { ["PW_AGENT_URL"] = "http://127.0.0.1:1" }))
+        {
+            var noToken = Terminating(ps);
+            Assert.Contains("patchwire setup", noToken.Exception.Message);
+            Assert.DoesNotContain("Cannot reach", noToken.Exception.Message);
+            var (_, errors) = ps.Run("patchwire queue");
+            Assert.Single(errors);
+            Assert.Equal(1, (int)ps.GetVariable("LASTEXITCODE")!);
+        }
+        File.WriteAllText(Path.Combine(laptop.Path, "patchwire.yml"), "remote:\n  token: ${PW_UNSET_FOR_QUEUE_TEST}\n");
+        using (var ps = new PowerShellSession(laptop.Path, new Dictionary<string, string?> { ["PW_AGENT_URL"] = "http://127.0.0.1:1" }))
+        {
+            ps.Invoke($"Set-Location '{laptop.Path}'");
+            var broken = Terminating(ps);
+            Assert.Contains("PW_UNSET_FOR_QUEUE_TEST", broken.Exception.Message);
         }
     }
 

@@ -6,19 +6,13 @@ namespace Patchwire.Tests.Runs;
 /// A real agent whose AI is a bash script written by the test (PW_AI_BIN=bash, PW_AI_ARGS=script), with
 /// checkouts created as real git repositories under the agent's projects root.
 /// </summary>
-public sealed class RunsTestBed : IAsyncDisposable
+public sealed class RunsTestBed : AgentTestBed
 {
-    private readonly TempDirectory _temp = new("pw-runs");
-    private readonly Dictionary<string, string> _tokens = new(StringComparer.Ordinal);
+    private RunsTestBed() : base("pw-runs") { }
 
-    private RunsTestBed() { }
-
-    public AgentProcess Agent { get; private set; } = null!;
-    public string Temp => _temp.Path;
-    public string Home => _temp.Combine("home");
-    public string ScriptPath => _temp.Combine("ai.sh");
+    public string ScriptPath => TempDirectory.Combine("ai.sh");
     /// <summary>A folder outside every checkout where stand-ins can leave notes for the test.</summary>
-    public string Notes => _temp.Combine("notes");
+    public string Notes => TempDirectory.Combine("notes");
 
     /// <summary>Starts an agent running <paramref name="aiScript"/> (bash source; NOTES is set to <see cref="Notes"/>).</summary>
     public static async Task<RunsTestBed> StartAsync(string aiScript, IDictionary<string, string?>? env = null)
@@ -49,18 +43,6 @@ public sealed class RunsTestBed : IAsyncDisposable
         Agent = await AgentProcess.StartAsync(Home, env);
     }
 
-    public string Token(string user)
-    {
-        if (!_tokens.TryGetValue(user, out var token))
-        {
-            token = Agent.AddUser(user);
-            _tokens[user] = token;
-        }
-        return token;
-    }
-
-    public HttpClient Client(string user) => Agent.Client(Token(user));
-
     public string CheckoutPath(string user, string project) => Path.Combine(Agent.ProjectsRoot, user, project);
 
     /// <summary>A committed sample project: text files, a script, a file to delete, an ignored build output.</summary>
@@ -87,21 +69,14 @@ public sealed class RunsTestBed : IAsyncDisposable
         return JsonDocument.Parse(await client.GetStringAsync("/queue")).RootElement.Clone();
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        await Agent.DisposeAsync();
-        KillStrayStandIns();
-        _temp.Dispose();
-    }
-
     /// <summary>
     /// A failed test can leave a stand-in that outlived its agent (they run in their own session): kill those whose
     /// pid is in a note, only while they still work inside this bed's folder (a reused pid is someone else's).
     /// </summary>
-    private void KillStrayStandIns()
+    protected override void AfterAgentStopped()
     {
         if (!OperatingSystem.IsLinux() || !Directory.Exists(Notes)) return;
-        var inside = _temp.Path.TrimEnd('/') + "/";
+        var inside = Temp.TrimEnd('/') + "/";
         foreach (var note in Directory.GetFiles(Notes, "*.pid"))
         {
             if (!int.TryParse(File.ReadAllText(note).Trim(), out var pid) || !ProcessProbe.IsAlive(pid)) continue;
