@@ -16,8 +16,11 @@ Describe 'The queue as a pwsh user meets it' {
     }
 
     It 'fails with a connection error a person can act on when the agent is down' {
-        $saved = $env:PW_AGENT_URL
+        $saved = @{ PW_AGENT_URL = $env:PW_AGENT_URL; PW_TOKEN = $env:PW_TOKEN; PW_HOME = $env:PW_HOME }
         try {
+            # Settings are complete (a missing token is refused before any request); only the agent is unreachable.
+            $env:PW_HOME = Join-Path $TestDrive 'laptop-home'
+            $env:PW_TOKEN = 'pw_' + ('e' * 64)
             $env:PW_AGENT_URL = 'http://127.0.0.1:1'
             $err = $null
             try { Get-PatchwireQueue } catch { $err = $_ }
@@ -25,7 +28,7 @@ Describe 'The queue as a pwsh user meets it' {
             $err.CategoryInfo.Category | Should -Be 'ConnectionError'
             $err.Exception.Message | Should -Match 'Cannot reach the Patchwire agent'
         } finally {
-            $env:PW_AGENT_URL = $saved
+            foreach ($kv in $saved.GetEnumerator()) { [Environment]::SetEnvironmentVariable($kv.Key, $kv.Value) }
         }
     }
 }
