@@ -1,4 +1,5 @@
 BeforeAll {
+    . (Join-Path $PSScriptRoot 'TestHelpers.ps1')
     $script:Manifest = Join-Path $PSScriptRoot '../../out/Patchwire/Patchwire.psd1'
     Import-Module $Manifest -Force
 }
@@ -31,12 +32,12 @@ Describe 'Start-PatchwireAgent' {
         $psi.Environment['PW_HOME'] = $env:PW_HOME
         $process = [System.Diagnostics.Process]::Start($psi)
         try {
-            $line = $process.StandardOutput.ReadLine()
+            $line = (Read-LineWithin $process.StandardOutput)
             if (-not $line) { throw "no output; stderr: $($process.StandardError.ReadToEnd())" }
             $line | Should -Match '^patchwire-agent listening on http://127\.0\.0\.1:(\d+)$'
             $port = [int] ($line -replace '.*:', '')
             $port | Should -BeGreaterThan 0
-            $process.StandardOutput.ReadLine() | Should -Match '2 total, 1 per user'
+            (Read-LineWithin $process.StandardOutput) | Should -Match '2 total, 1 per user'
             (Invoke-RestMethod "http://127.0.0.1:$port/health").ok | Should -BeTrue
         }
         finally {

@@ -1,4 +1,5 @@
 BeforeAll {
+    . (Join-Path $PSScriptRoot 'TestHelpers.ps1')
     $script:Manifest = Join-Path $PSScriptRoot '../../out/Patchwire/Patchwire.psd1'
     Import-Module $Manifest -Force
     $script:Saved = @{}
@@ -23,7 +24,7 @@ BeforeAll {
     $psi.Environment['PW_AI_BIN'] = 'bash'
     $psi.Environment['PW_AI_ARGS'] = "'$standIn' --print --standin-dir '$(Join-Path $TestDrive 'stand-in')'"
     $script:Agent = [System.Diagnostics.Process]::Start($psi)
-    $script:Url = ($Agent.StandardOutput.ReadLine() -split ' ')[-1]
+    $script:Url = ((Read-LineWithin $Agent.StandardOutput) -split ' ')[-1]
 
     $env:PW_HOME = $Box
     $token = (New-PatchwireUser ana).Token

@@ -1,4 +1,5 @@
 BeforeAll {
+    . (Join-Path $PSScriptRoot 'TestHelpers.ps1')
     $script:Manifest = Join-Path $PSScriptRoot '../../out/Patchwire/Patchwire.psd1'
     Import-Module $Manifest -Force
     $script:Saved = @{}
@@ -24,7 +25,7 @@ BeforeAll {
     $script:AgentUrl = $null
     $deadline = [DateTime]::UtcNow.AddSeconds(60)
     while (-not $AgentUrl -and [DateTime]::UtcNow -lt $deadline) {
-        $line = $AgentProcess.StandardOutput.ReadLine()
+        $line = (Read-LineWithin $AgentProcess.StandardOutput)
         if ($null -eq $line) { break }
         if ($line -match '^patchwire-agent listening on (http://\S+)$') { $script:AgentUrl = $Matches[1] }
     }

@@ -1,4 +1,5 @@
 BeforeAll {
+    . (Join-Path $PSScriptRoot 'TestHelpers.ps1')
     $script:RepoRoot = Resolve-Path (Join-Path $PSScriptRoot '../..')
     $script:ModuleFolder = Join-Path $RepoRoot 'out/Patchwire'
     Import-Module (Join-Path $ModuleFolder 'Patchwire.psd1') -Force
@@ -13,7 +14,7 @@ BeforeAll {
     $psi.RedirectStandardOutput = $true; $psi.RedirectStandardError = $true; $psi.UseShellExecute = $false
     $psi.Environment['PW_HOME'] = $env:PW_HOME; $psi.Environment['PW_AGENT_PORT'] = '0'; $psi.Environment['PW_AGENT_HOST'] = '127.0.0.1'
     $script:Agent = [System.Diagnostics.Process]::Start($psi)
-    $line = $Agent.StandardOutput.ReadLine()
+    $line = (Read-LineWithin $Agent.StandardOutput)
     if ($line -notmatch '^patchwire-agent listening on (http://\S+)$') { throw "The agent did not start: $line $($Agent.StandardError.ReadToEnd())" }
     $env:PW_AGENT_URL = $Matches[1]
     $null = $Agent.StandardOutput.ReadToEndAsync(); $null = $Agent.StandardError.ReadToEndAsync()
