@@ -38,8 +38,8 @@ public static class ConnectionDoctor
         {
             // Not in the folder: it may not exist, and git would then "not be found" (the process cannot start there).
             var version = GitCli.Run(Path.GetTempPath(), "--version");
-            gitFound = version.Ok;
-            Add(Git, version.Ok, version.Ok ? version.Stdout.Trim() : "'git --version' failed: " + version.Stderr.Trim());
+            gitFound = version.Success;
+            Add(Git, version.Success, version.Success ? version.Stdout.Trim() : "'git --version' failed: " + version.Stderr.Trim());
         }
         catch (InvalidOperationException ex) { Add(Git, false, ex.Message); }
 
@@ -105,7 +105,7 @@ public static class ConnectionDoctor
         if (NameRules.Check(settings.Project, "project name") is { } bad) { message = bad; return false; }
         if (!gitFound) { message = "not checked: git is needed to sync"; return false; }
         var status = GitCli.Run(settings.ProjectRoot, "status", "--porcelain", "--untracked-files=no");
-        if (status.Ok)
+        if (status.Success)
         {
             message = $"'{settings.Project}' at {settings.ProjectRoot} is a git working tree and can be synced";
             return true;

@@ -1,78 +1,26 @@
-using System.Diagnostics;
-using System.Text;
+using Patchwire.PowerShell.Sync;
 
 namespace Patchwire.PowerShell.Patch;
 
-/// <summary>The result of one git command.</summary>
-public sealed class GitOutput(int exitCode, string stdout, string stderr)
-{
-    public int ExitCode { get; } = exitCode;
-    public string Stdout { get; } = stdout;
-    public string Stderr { get; } = stderr;
-    public bool Ok => ExitCode == 0;
-}
-
-/// <summary>Runs the git CLI with arguments passed as a list (no shell), optional extra environment and stdin.</summary>
+/// <summary>
+/// Synchronous git calls for applying patches and the doctor, on the one laptop git runner
+/// (<see cref="Sync.GitCli"/>: argument quoting, scrubbed GIT_DIR/GIT_INDEX_FILE, C locale).
+/// </summary>
 public static class GitCli
 {
-    public static GitOutput Run(string workingDirectory, IEnumerable<string> args, IDictionary<string, string>? environment = null, string? stdin = null)
+    public static GitOutput Run(string workingDirectory, IEnumerable<string> args, IDictionary<string, string>? environment = null)
     {
-        var psi = new ProcessStartInfo("git")
-        {
-            WorkingDirectory = workingDirectory,
-            UseShellExecute = false,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            RedirectStandardInput = stdin is not null,
-            CreateNoWindow = true,
-            StandardOutputEncoding = Encoding.UTF8,
-            StandardErrorEncoding = Encoding.UTF8,
-        };
-        psi.Arguments = string.Join(" ", args.Select(Quote));
-        psi.EnvironmentVariables["GIT_TERMINAL_PROMPT"] = "0";
-        psi.EnvironmentVariables["LC_ALL"] = "C";
-        if (environment is not null) foreach (var pair in environment) psi.EnvironmentVariables[pair.Key] = pair.Value;
-        Process process;
+        var git = new Sync.GitCli(workingDirectory, null, environment is null ? null : new Dictionary<string, string>(environment));
         try
         {
-            process = Process.Start(psi) ?? throw new InvalidOperationException("git did not start");
+            return git.RunAsync(args, CancellationToken.None).GetAwaiter().GetResult();
         }
-        catch (System.ComponentModel.Win32Exception ex)
+        catch (GitCommandException ex)
         {
+            // The only failure RunAsync reports this way is git not starting at all.
             throw new InvalidOperationException("git was not found on PATH. Install git (https://git-scm.com) and try again.", ex);
         }
-        using (process)
-        {
-            var stdout = process.StandardOutput.ReadToEndAsync();
-            var stderr = process.StandardError.ReadToEndAsync();
-            if (stdin is not null)
-            {
-                var input = new StreamWriter(process.StandardInput.BaseStream, new UTF8Encoding(false));
-                input.Write(stdin);
-                input.Close();
-            }
-            process.WaitForExit();
-            return new GitOutput(process.ExitCode, stdout.GetAwaiter().GetResult(), stderr.GetAwaiter().GetResult());
-        }
     }
 
-    public static GitOutput Run(string workingDirectory, params string[] args) => Run(workingDirectory, args, null, null);
-
-    // netstandard2.0 has no ArgumentList: quote each argument the way the runtime splits a command line.
-    internal static string Quote(string arg)
-    {
-        if (arg.Length > 0 && arg.All(c => !char.IsWhiteSpace(c) && c != '"' && c != '\\')) return arg;
-        var sb = new StringBuilder("\"");
-        var backslashes = 0;
-        foreach (var c in arg)
-        {
-            if (c == '\\') { backslashes++; continue; }
-            if (c == '"') { sb.Append('\\', backslashes * 2 + 1); sb.Append('"'); }
-            else { sb.Append('\\', backslashes); sb.Append(c); }
-            backslashes = 0;
-        }
-        sb.Append('\\', backslashes * 2);
-        sb.Append('"');
-        return sb.ToString();
-    }
+    public static GitOutput Run(string workingDirectory, params string[] args) => Run(workingDirectory, args, null);
 }

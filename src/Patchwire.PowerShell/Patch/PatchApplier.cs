@@ -1,3 +1,4 @@
+using Patchwire.PowerShell.Sync;
 using System.Text;
 using System.Text.RegularExpressions;
 
@@ -69,7 +70,7 @@ public static class PatchApplier
 
         // One git process for both: the top level on the first line, the folder's prefix below it (empty at the top).
         var location = GitCli.Run(projectRoot, "rev-parse", "--show-toplevel", "--show-prefix");
-        var inRepo = location.Ok;
+        var inRepo = location.Success;
         var lines = location.Stdout.Replace("\r", "").Split('\n');
         var workDir = inRepo ? lines[0].Trim() : projectRoot;
         var prefix = inRepo && lines.Length > 1 ? lines[1].Trim() : "";
@@ -81,10 +82,10 @@ public static class PatchApplier
             var apply = new List<string> { "apply" };
             if (prefix.Length > 0) apply.Add("--directory=" + prefix.TrimEnd('/'));
             var check = GitCli.Run(workDir, apply.Concat(new[] { "--check", patchFile }), gitEnvironment);
-            if (check.Ok)
+            if (check.Success)
             {
                 var direct = GitCli.Run(workDir, apply.Concat(new[] { patchFile }), gitEnvironment);
-                if (direct.Ok) { result.Method = PatchApplyMethod.Direct; return result; }
+                if (direct.Success) { result.Method = PatchApplyMethod.Direct; return result; }
                 throw Fail(projectRoot, patch, saveOnFailure, "git apply failed after its check passed: " + direct.Stderr.Trim(), Array.Empty<string>(), direct.Stderr);
             }
             if (!inRepo)
@@ -92,7 +93,7 @@ public static class PatchApplier
 
             var paths = sections.SelectMany(s => new[] { s.Change.OldPath, s.Change.Path }).Distinct(StringComparer.Ordinal).Select(p => prefix + p).ToList();
             var threeWay = ApplyThreeWay(workDir, apply, patchFile, paths, gitEnvironment);
-            if (threeWay.Ok) { result.Method = PatchApplyMethod.ThreeWay; return result; }
+            if (threeWay.Success) { result.Method = PatchApplyMethod.ThreeWay; return result; }
             var conflicts = ConflictLine.Matches(threeWay.Stderr + threeWay.Stdout).Cast<Match>().Select(m => m.Groups[1].Value).ToList();
             var why = conflicts.Count > 0
                 ? $"Your working tree changed since the sync and a 3-way merge conflicts in {string.Join(", ", conflicts)}."
@@ -117,9 +118,9 @@ public static class PatchApplier
         {
             if (File.Exists(realIndex)) File.Copy(realIndex, privateIndex);
             var refresh = GitCli.Run(workDir, new[] { "update-index", "--add", "--remove", "--" }.Concat(paths), env);
-            if (!refresh.Ok) return refresh;
+            if (!refresh.Success) return refresh;
             var merged = GitCli.Run(workDir, apply.Concat(new[] { "--3way", patchFile }), env);
-            if (!merged.Ok) Restore(workDir, backup);
+            if (!merged.Success) Restore(workDir, backup);
             return merged;
         }
         catch
