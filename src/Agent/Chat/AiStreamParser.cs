@@ -32,7 +32,6 @@ public sealed class AiStreamParser
     public string? ResultText { get; private set; }
     public string? ResultSubtype { get; private set; }
     public int SkippedLines { get; private set; }
-    public bool IsPlainText => _mode == Mode.PlainText;
 
     /// <summary>All text streamed so far.</summary>
     public StringBuilder Text { get; } = new();

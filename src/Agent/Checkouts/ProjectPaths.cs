@@ -9,8 +9,6 @@ namespace Patchwire.Agent.Checkouts;
 /// </summary>
 public sealed class ProjectPaths(AgentOptions options)
 {
-    public string Root => options.ProjectsRoot;
-
     public string UserDirectory(string user) => Path.Combine(options.ProjectsRoot, user);
 
     /// <summary>The checkout path, or null when the project name is invalid or its real path escapes the user's folder.</summary>

@@ -34,8 +34,6 @@ public static class NameRules
         return null;
     }
 
-    public static bool IsValid(string? name) => Check(name) is null;
-
     private static string Printable(string s)
     {
         var chars = s.Select(c => char.IsControl(c) ? '?' : c).ToArray();
