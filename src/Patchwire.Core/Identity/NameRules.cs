@@ -24,11 +24,11 @@ public static class NameRules
             return $"The {what} is empty.";
         if (name!.Length > MaxLength)
             return $"The {what} is {name.Length} characters long; the limit is {MaxLength}.";
-        // ".", "..", and hidden names such as .git or .claude, which tools on the box treat as their own.
-        if (name[0] == '.')
-            return $"The {what} '{Printable(name)}' starts with '.'; names may not start with a dot.";
         if (!Allowed.IsMatch(name))
             return $"The {what} '{Printable(name)}' may contain only letters, digits, '_', '.' and '-'.";
+        // ".", "..", and hidden names such as .git or .claude, which tools on the box treat as their own.
+        if (name[0] == '.')
+            return $"The {what} '{name}' starts with '.'; names may not start with a dot.";
         var stem = name.Split('.')[0];
         if (ReservedDeviceNames.Contains(stem))
             return $"The {what} '{name}' is a reserved device name on Windows.";
