@@ -58,6 +58,12 @@ public sealed class ChatTurn(string user, ChatRequest request, RunTarget target,
     public override string Route => AuditEntry.ChatRoute;
 
     private int Index => session.TurnCount + 1;
+
+    /// <summary>
+    /// The AI session to resume, checked again as the last step before argv: agent-sessions.json may hold an id from
+    /// an older agent.
+    /// </summary>
+    private string? Resumed => ChatRequest.IsUuid(session.AiSessionId) ? session.AiSessionId : null;
     private long ElapsedMs => (long)_clock.Elapsed.TotalMilliseconds;
 
     public override async Task OnAcceptedAsync(HttpContext context)
@@ -69,7 +75,7 @@ public sealed class ChatTurn(string user, ChatRequest request, RunTarget target,
     public override async Task<RunResult> ExecuteAsync(RunExecutor executor, HttpContext context, CancellationToken cancellationToken)
     {
         var args = new List<string>(ChatEndpoint.StreamJsonArgs);
-        if (session.AiSessionId is { } resumed) { args.Add("--resume"); args.Add(resumed); }
+        if (Resumed is { } resumed) { args.Add("--resume"); args.Add(resumed); }
 
         // Lines arrive on the runner's reader thread; one consumer parses them and writes chat_text in order.
         var lines = Channel.CreateUnbounded<string>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
@@ -89,7 +95,7 @@ public sealed class ChatTurn(string user, ChatRequest request, RunTarget target,
 
     public override async Task<AuditEntry?> OnFinishedAsync(RunResult result, HttpContext context)
     {
-        var resumed = session.AiSessionId;
+        var resumed = Resumed;
         var failure = Failure(result, resumed);
         if (failure is not null)
         {
