@@ -60,6 +60,7 @@ public static class AgentApplication
         var options = app.Services.GetRequiredService<AgentOptions>();
         var users = app.Services.GetRequiredService<UserDirectory>();
         Directory.CreateDirectory(options.Home);
+        foreach (var line in UpstreamRegistryImport.Run(users.Registry)) Console.WriteLine(line);
         users.LoadNow(); // an unreadable registry stops the start here, before anything is written
         var migrated = LegacyTokenMigration.Run(options, users.Registry);
         if (migrated is not null) Console.WriteLine(migrated);
