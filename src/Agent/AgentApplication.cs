@@ -7,6 +7,7 @@ using Patchwire.Agent.Checkouts;
 using Patchwire.Agent.Configuration;
 using Patchwire.Agent.Health;
 using Patchwire.Agent.Identity;
+using Patchwire.Agent.Policy;
 using Patchwire.Agent.Runs;
 using Patchwire.Agent.Sync;
 
@@ -39,6 +40,7 @@ public static class AgentApplication
         builder.Services.AddHostedService(sp => sp.GetRequiredService<LastSeenTracker>());
         builder.Services.AddSingleton<ProjectPaths>();
         builder.Services.AddSingleton<CheckoutLocks>();
+        builder.Services.AddPatchwirePolicy();
         builder.Services.AddPatchwireAudit();
         builder.Services.AddPatchwireRuns();
         builder.Services.AddPatchwireSync();
