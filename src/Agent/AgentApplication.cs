@@ -10,6 +10,7 @@ using Patchwire.Agent.Identity;
 using Patchwire.Agent.Policy;
 using Patchwire.Agent.Runs;
 using Patchwire.Agent.Sync;
+using Patchwire.Agent.Usage;
 
 namespace Patchwire.Agent;
 
@@ -41,6 +42,7 @@ public static class AgentApplication
         builder.Services.AddSingleton<ProjectPaths>();
         builder.Services.AddSingleton<CheckoutLocks>();
         builder.Services.AddPatchwirePolicy();
+        builder.Services.AddPatchwireUsage();
         builder.Services.AddPatchwireAudit();
         builder.Services.AddPatchwireRuns();
         builder.Services.AddPatchwireSync();
@@ -64,6 +66,7 @@ public static class AgentApplication
         Directory.CreateDirectory(options.Home);
         foreach (var line in UpstreamRegistryImport.Run(users.Registry)) Console.WriteLine(line);
         users.LoadNow(); // an unreadable registry stops the start here, before anything is written
+        app.PreparePatchwireUsage();
         var migrated = LegacyTokenMigration.Run(options, users.Registry);
         if (migrated is not null) Console.WriteLine(migrated);
         Directory.CreateDirectory(options.ProjectsRoot);
