@@ -12,6 +12,7 @@ public static class PolicyEndpoints
     {
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<RateLimiter>();
+        services.AddSingleton<BudgetLedger>();
         services.AddSingleton<PolicyGate>();
         return services;
     }
@@ -22,7 +23,7 @@ public static class PolicyEndpoints
         {
             var context = filter.HttpContext;
             var project = context.Request.RouteValues.TryGetValue("project", out var value) ? value as string : null;
-            return Refusal(context, project, counts) ?? await next(filter);
+            return Refusal(context, project, counts, spends: false) ?? await next(filter);
         });
 
     /// <summary>
@@ -46,11 +47,11 @@ public static class PolicyEndpoints
             context.Request.Body = buffer;
             var project = ReadProject(buffer);
             buffer.Position = 0;
-            return Refusal(context, project, counts: true) ?? await next(filter);
+            return Refusal(context, project, counts: true, spends: true) ?? await next(filter);
         });
 
-    private static IResult? Refusal(HttpContext context, string? project, bool counts) =>
-        context.RequestServices.GetRequiredService<PolicyGate>().Check(context.GetCaller().User, project, counts);
+    private static IResult? Refusal(HttpContext context, string? project, bool counts, bool spends) =>
+        context.RequestServices.GetRequiredService<PolicyGate>().Check(context.GetCaller().User, project, counts, spends);
 
     private static string? ReadProject(MemoryStream body)
     {

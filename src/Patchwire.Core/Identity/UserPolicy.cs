@@ -20,12 +20,18 @@ public sealed class UserPolicy
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public RateLimitPolicy? RateLimit { get; set; }
 
-    [JsonIgnore] public bool IsEmpty => Projects is null && RateLimit is null;
+    /// <summary>Beyond upstream: tokens and/or USD a user may spend per fixed window.</summary>
+    [JsonPropertyName("budget")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public BudgetPolicy? Budget { get; set; }
+
+    [JsonIgnore] public bool IsEmpty => Projects is null && RateLimit is null && Budget is null;
 
     public UserPolicy Clone() => new()
     {
         Projects = Projects?.ToList(),
         RateLimit = RateLimit is null ? null : new RateLimitPolicy { Max = RateLimit.Max, WindowSec = RateLimit.WindowSec },
+        Budget = Budget is null ? null : new BudgetPolicy { Tokens = Budget.Tokens, CostUsd = Budget.CostUsd, WindowSec = Budget.WindowSec },
     };
 
     /// <summary>True when the allowlist is absent or one of its patterns (<c>*</c> and <c>?</c> wildcards, case-sensitive) matches.</summary>
@@ -38,7 +44,50 @@ public sealed class UserPolicy
         if (Projects is not null)
             foreach (var pattern in Projects)
                 if (ProjectPattern.Check(pattern) is { } problem) return problem;
-        return RateLimit?.Check();
+        return RateLimit?.Check() ?? Budget?.Check();
+    }
+}
+
+/// <summary>
+/// <c>"budget": {"tokens": 2000000, "costUsd": 50, "windowSec": 2592000}</c>: either limit may be left out. Windows are
+/// fixed and aligned on the Unix epoch in UTC (a 1d window runs from midnight UTC to midnight UTC).
+/// </summary>
+public sealed class BudgetPolicy
+{
+    [JsonPropertyName("tokens")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public long? Tokens { get; set; }
+
+    [JsonPropertyName("costUsd")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public decimal? CostUsd { get; set; }
+
+    [JsonPropertyName("windowSec")] public long WindowSec { get; set; }
+
+    public string? Check()
+    {
+        if (Tokens is null && CostUsd is null) return "A budget needs a token limit, a cost limit or both.";
+        if (Tokens is < 1) return $"The token budget must be at least 1 token (got {Tokens}); use -ClearBudget to remove the budget.";
+        if (CostUsd is <= 0) return $"The cost budget must be more than 0 USD (got {CostUsd}); use -ClearBudget to remove the budget.";
+        if (WindowSec < 1) return $"The budget window must be at least 1 second (got {WindowSec} s).";
+        if (WindowSec > PolicyDuration.MaxSeconds) return $"The budget window of {WindowSec} s is longer than the limit of {PolicyDuration.MaxSeconds / 86400} days.";
+        return null;
+    }
+
+    /// <summary>The fixed window holding <paramref name="now"/>: [start, end).</summary>
+    public (DateTimeOffset Start, DateTimeOffset End) WindowAt(DateTimeOffset now)
+    {
+        var seconds = now.ToUnixTimeSeconds();
+        var start = seconds - (((seconds % WindowSec) + WindowSec) % WindowSec);
+        return (DateTimeOffset.FromUnixTimeSeconds(start), DateTimeOffset.FromUnixTimeSeconds(start + WindowSec));
+    }
+
+    public override string ToString()
+    {
+        var parts = new List<string>();
+        if (Tokens is { } tokens) parts.Add($"{tokens} tokens");
+        if (CostUsd is { } cost) parts.Add("$" + cost.ToString("0.00##", CultureInfo.InvariantCulture));
+        return $"{string.Join(" and ", parts)} per {PolicyDuration.Format(WindowSec)}";
     }
 }
 

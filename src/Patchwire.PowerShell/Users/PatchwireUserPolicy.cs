@@ -9,8 +9,12 @@ public sealed class PatchwireUserPolicy
     public string[]? Projects { get; set; }
     public int? RateLimit { get; set; }
     public TimeSpan? Per { get; set; }
+    public long? TokenBudget { get; set; }
+    public decimal? CostBudget { get; set; }
+    public TimeSpan? BudgetPer { get; set; }
 
     public string ProjectsText => Projects is null ? "(all)" : Projects.Length == 0 ? "(none)" : string.Join(", ", Projects);
+    public string BudgetText { get; private set; } = "(none)";
     public string RateLimitText => RateLimit is { } max && Per is { } per ? $"{max} per {PolicyDuration.Format((long)per.TotalSeconds)}" : "(none)";
 
     internal static PatchwireUserPolicy From(UserRecord record) => new()
@@ -19,7 +23,11 @@ public sealed class PatchwireUserPolicy
         Projects = record.Policy?.Projects?.ToArray(),
         RateLimit = record.Policy?.RateLimit?.Max,
         Per = record.Policy?.RateLimit is { } limit ? limit.Window : null,
+        TokenBudget = record.Policy?.Budget?.Tokens,
+        CostBudget = record.Policy?.Budget?.CostUsd,
+        BudgetPer = record.Policy?.Budget is { } budget ? TimeSpan.FromSeconds(budget.WindowSec) : null,
+        BudgetText = record.Policy?.Budget?.ToString() ?? "(none)",
     };
 
-    public override string ToString() => $"projects: {ProjectsText}; rate limit: {RateLimitText}";
+    public override string ToString() => $"projects: {ProjectsText}; rate limit: {RateLimitText}; budget: {BudgetText}";
 }

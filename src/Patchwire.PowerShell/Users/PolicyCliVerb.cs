@@ -9,7 +9,7 @@ namespace Patchwire.PowerShell.Users;
 /// </summary>
 internal static class PolicyCliVerb
 {
-    public const string Usage = "usage: patchwire-agent user policy show NAME | projects NAME PATTERN... | projects NAME --clear | rate NAME MAX WINDOW (e.g. 50 1h) | rate NAME --clear";
+    public const string Usage = "usage: patchwire-agent user policy show NAME | projects NAME PATTERN... | projects NAME --clear | rate NAME MAX WINDOW (e.g. 50 1h) | rate NAME --clear | budget NAME [--tokens N] [--cost USD] --per WINDOW (e.g. 30d) | budget NAME --clear";
 
     public static int Run(CliContext context, CliArgs args, UserRegistry registry)
     {
@@ -41,11 +41,40 @@ internal static class PolicyCliVerb
                 }
                 user = registry.SetPolicy(name, p => { p.RateLimit = limit; return p; });
                 break;
+            case "budget":
+                user = SetBudget(args, registry, name, rest, clear);
+                break;
             default:
                 throw new CliUsageException($"unknown policy action '{action}'");
         }
         var shown = PatchwireUserPolicy.From(user);
-        context.Out($"{user.Name}: projects {shown.ProjectsText}; rate limit {shown.RateLimitText}");
+        context.Out($"{user.Name}: projects {shown.ProjectsText}; rate limit {shown.RateLimitText}; budget {shown.BudgetText}");
         return 0;
+    }
+
+    private static UserRecord SetBudget(CliArgs args, UserRegistry registry, string name, List<string> rest, bool clear)
+    {
+        var (tokensText, costText, perText) = (args.Option("--tokens"), args.Option("--cost"), args.Option("--per"));
+        if (rest.Count > 0) throw new CliUsageException("'user policy budget' takes NAME and --tokens/--cost/--per or --clear");
+        if (clear == (tokensText is not null || costText is not null || perText is not null))
+            throw new CliUsageException("'user policy budget' takes NAME and either --tokens N and/or --cost USD with --per WINDOW, or --clear");
+        if (clear) return registry.SetPolicy(name, p => { p.Budget = null; return p; });
+        long? tokens = null;
+        decimal? cost = null;
+        if (tokensText is not null)
+            tokens = long.TryParse(tokensText, System.Globalization.NumberStyles.AllowLeadingSign, System.Globalization.CultureInfo.InvariantCulture, out var t)
+                ? t : throw new CliFailure($"--tokens '{tokensText}' is not a whole number.");
+        if (costText is not null)
+            cost = decimal.TryParse(costText.TrimStart('$'), System.Globalization.NumberStyles.Number, System.Globalization.CultureInfo.InvariantCulture, out var c)
+                ? c : throw new CliFailure($"--cost '{costText}' is not a number of USD.");
+        long? window = null;
+        if (perText is not null)
+            window = PolicyDuration.TryParseSeconds(perText, out var windowProblem) ?? throw new CliFailure("--per: " + windowProblem);
+        return registry.SetPolicy(name, p =>
+        {
+            var w = window ?? p.Budget?.WindowSec ?? throw new RegistryException(RegistryErrorKind.InvalidPolicy, $"User '{name}' has no budget yet: give --per WINDOW (e.g. --per 30d).");
+            p.Budget = new BudgetPolicy { Tokens = tokens ?? p.Budget?.Tokens, CostUsd = cost ?? p.Budget?.CostUsd, WindowSec = w };
+            return p;
+        });
     }
 }

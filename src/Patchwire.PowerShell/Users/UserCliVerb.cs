@@ -9,7 +9,7 @@ namespace Patchwire.PowerShell.Users;
 public sealed class UserCliVerb : ICliVerb, ICliVerbOptions
 {
     public string Usage => "usage: patchwire-agent user add NAME [--token TOKEN] | list | disable NAME | enable NAME | rotate NAME [--token TOKEN] | rm NAME | policy show NAME | policy projects NAME PATTERN...|--clear | policy rate NAME MAX WINDOW|--clear";
-    public IEnumerable<string> ValueOptions => new[] { "--token" };
+    public IEnumerable<string> ValueOptions => new[] { "--token", "--tokens", "--cost", "--per" };
     public IEnumerable<string> Flags => new[] { "--clear" };
 
     public int Run(CliContext context, CliArgs args)

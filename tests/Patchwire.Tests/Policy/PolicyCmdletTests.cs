@@ -50,6 +50,32 @@ public sealed class PolicyCmdletTests
     }
 
     [Fact]
+    public void Budgets_are_set_changed_shown_and_cleared()
+    {
+        using var home = new TempDirectory();
+        using var ps = new PowerShellSession(home.Path);
+        ps.Invoke("'ana','ben' | New-PatchwireUser | Out-Null");
+        ps.Invoke("Set-PatchwireUserPolicy ana -TokenBudget 2000000 -CostBudget 50 -BudgetPer 30d");
+        var budget = Registry(home).Find("ana")!.Policy!.Budget!;
+        Assert.Equal((2000000L, 50m, 30 * 86400L), (budget.Tokens!.Value, budget.CostUsd!.Value, budget.WindowSec));
+        ps.Invoke("Set-PatchwireUserPolicy ana -CostBudget 75.5");
+        budget = Registry(home).Find("ana")!.Policy!.Budget!;
+        Assert.Equal((2000000L, 75.5m, 30 * 86400L), (budget.Tokens!.Value, budget.CostUsd!.Value, budget.WindowSec));
+
+        var shown = (PatchwireUserPolicy)ps.Invoke("Get-PatchwireUserPolicy ana").Single().BaseObject;
+        Assert.Equal((2000000L, 75.5m, TimeSpan.FromDays(30)), (shown.TokenBudget!.Value, shown.CostBudget!.Value, shown.BudgetPer!.Value));
+        var table = string.Join("\n", ps.Invoke("Get-PatchwireUserPolicy | Out-String -Width 200").Select(o => o.ToString()));
+        Assert.Contains("2000000 tokens and $75.50 per 30d", table);
+
+        var (_, errors) = ps.Run("Set-PatchwireUserPolicy ben -TokenBudget 10");
+        Assert.Contains("-BudgetPer", Assert.Single(errors).Exception.Message);
+        Assert.Null(Registry(home).Find("ben")!.Policy);
+
+        ps.Invoke("Set-PatchwireUserPolicy ana -ClearBudget");
+        Assert.Null(Registry(home).Find("ana")!.Policy);
+    }
+
+    [Fact]
     public void Names_bind_from_the_pipeline_by_property_name_and_WhatIf_changes_nothing()
     {
         using var home = new TempDirectory();
@@ -85,6 +111,13 @@ public sealed class PolicyCmdletTests
         { "Set-PatchwireUserPolicy ana", "Nothing to change" },
         { "Set-PatchwireUserPolicy ana -Project docs -ClearProjects", "contradict" },
         { "Set-PatchwireUserPolicy ana -RateLimit 5 -Per 1h -ClearRateLimit", "contradict" },
+        { "Set-PatchwireUserPolicy ana -TokenBudget 0 -BudgetPer 1d", "-TokenBudget must be at least 1" },
+        { "Set-PatchwireUserPolicy ana -TokenBudget -10 -BudgetPer 1d", "-TokenBudget must be at least 1" },
+        { "Set-PatchwireUserPolicy ana -CostBudget 0 -BudgetPer 1d", "-CostBudget must be more than 0" },
+        { "Set-PatchwireUserPolicy ana -CostBudget -5 -BudgetPer 1d", "-CostBudget must be more than 0" },
+        { "Set-PatchwireUserPolicy ana -CostBudget 5 -BudgetPer 0s", "shorter than 1 second" },
+        { "Set-PatchwireUserPolicy ana -CostBudget 5 -BudgetPer monthly", "-BudgetPer: 'monthly' is not a window" },
+        { "Set-PatchwireUserPolicy ana -CostBudget 5 -BudgetPer 1d -ClearBudget", "contradict" },
     };
 
     [Theory]
@@ -125,9 +158,9 @@ public sealed class PolicyCmdletTests
         using var home = new TempDirectory();
         using var ps = new PowerShellSession(home.Path);
         ps.Invoke("New-PatchwireUser ana | Out-Null");
-        Assert.Equal("ana: projects (all); rate limit (none)", ps.Invoke("patchwire-agent user policy show ana").Single().ToString());
-        Assert.Equal("ana: projects team-*, docs; rate limit (none)", ps.Invoke("patchwire-agent user policy projects ana team-* docs").Single().ToString());
-        Assert.Equal("ana: projects team-*, docs; rate limit 50 per 1h", ps.Invoke("patchwire-agent user policy rate ana 50 1h").Single().ToString());
+        Assert.Equal("ana: projects (all); rate limit (none); budget (none)", ps.Invoke("patchwire-agent user policy show ana").Single().ToString());
+        Assert.Equal("ana: projects team-*, docs; rate limit (none); budget (none)", ps.Invoke("patchwire-agent user policy projects ana team-* docs").Single().ToString());
+        Assert.Equal("ana: projects team-*, docs; rate limit 50 per 1h; budget (none)", ps.Invoke("patchwire-agent user policy rate ana 50 1h").Single().ToString());
         Assert.Equal(0, ps.GetVariable("LASTEXITCODE"));
         Assert.Equal((50, 3600L), (Registry(home).Find("ana")!.Policy!.RateLimit!.Max, Registry(home).Find("ana")!.Policy!.RateLimit!.WindowSec));
 
@@ -151,6 +184,13 @@ public sealed class PolicyCmdletTests
         }
         Assert.Equal(before, File.ReadAllBytes(Registry(home).Path));
 
+        Assert.Equal("ana: projects team-*, docs; rate limit 50 per 1h; budget 5000 tokens and $2.50 per 30d",
+            ps.Invoke("patchwire-agent user policy budget ana --tokens 5000 --cost 2.50 --per 30d").Single().ToString());
+        var (_, budgetErrors) = ps.Run("patchwire-agent user policy budget ana --tokens 0 --per 1d");
+        Assert.Contains("at least 1 token", Assert.Single(budgetErrors).Exception.Message);
+        (_, budgetErrors) = ps.Run("patchwire-agent user policy budget ana --cost 1 --per never");
+        Assert.Contains("not a window", Assert.Single(budgetErrors).Exception.Message);
+        ps.Invoke("patchwire-agent user policy budget ana --clear");
         ps.Invoke("patchwire-agent user policy rate ana --clear; patchwire-agent user policy projects ana --clear");
         Assert.Null(Registry(home).Find("ana")!.Policy);
     }
