@@ -21,6 +21,15 @@ public sealed class UsageMeter(PricingTable pricing, AgentOptions options)
         (entry.CostUsd, entry.CostSource) = Cost(usage);
     }
 
+    /// <summary>A /chat turn keeps the parser's tokens; its stream's result event, when there was one, gives model and cost.</summary>
+    public void FillChat(AuditEntry entry, string? resultJson)
+    {
+        if (resultJson is null) return;
+        var usage = AiUsage.FromOutput(resultJson, options.AiArgs) with { TokensIn = entry.TokensIn, TokensOut = entry.TokensOut };
+        entry.Model = usage.Model;
+        (entry.CostUsd, entry.CostSource) = Cost(usage);
+    }
+
     public (double Cost, string Source) Cost(AiUsage usage)
     {
         if (usage.TokensIn is null || usage.TokensOut is null) return (0, NoUsage);
