@@ -1,5 +1,6 @@
 using System.Globalization;
-using Patchwire.Agent.Http;
+using System.Text.Encodings.Web;
+using System.Text.Json;
 using Patchwire.Core.Audit;
 using Patchwire.Core.Identity;
 
@@ -36,8 +37,13 @@ public sealed class PolicyGate(RateLimiter rateLimiter, BudgetLedger ledger, Tim
         return null;
     }
 
-    private static IResult Refuse(string error, string message) =>
-        JsonErrors.Result(StatusCodes.Status403Forbidden, error, new { message });
+    // Written as JavaScript's JSON.stringify writes them (quotes in the message not escaped as \u0027), as upstream sends them.
+    private static readonly JsonSerializerOptions BodyOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    private static IResult Refuse(string error, string message) => Forbidden(new Dictionary<string, object?> { ["error"] = error, ["message"] = message });
+
+    private static IResult Forbidden(Dictionary<string, object?> body) =>
+        Results.Text(JsonSerializer.Serialize(body, BodyOptions), "application/json; charset=utf-8", statusCode: StatusCodes.Status403Forbidden);
 
     private IResult? OverBudget(string user, BudgetPolicy budget)
     {
@@ -59,8 +65,11 @@ public sealed class PolicyGate(RateLimiter rateLimiter, BudgetLedger ledger, Tim
         }
         if (kind is null) return null;
         var retryAfter = Math.Max(1, (long)Math.Ceiling((end - clock.GetUtcNow()).TotalSeconds));
-        var body = JsonErrors.Result(StatusCodes.Status403Forbidden, BudgetExceeded,
-            new { message, budget = kind, limit, spent = used, spentTokens = spent.Tokens, spentCostUsd = Math.Round(spent.CostUsd, 6), windowStart = since, resetsAt = resets });
+        var body = Forbidden(new Dictionary<string, object?>
+        {
+            ["error"] = BudgetExceeded, ["message"] = message, ["budget"] = kind, ["limit"] = limit, ["spent"] = used,
+            ["spentTokens"] = spent.Tokens, ["spentCostUsd"] = Math.Round(spent.CostUsd, 6), ["windowStart"] = since, ["resetsAt"] = resets,
+        });
         return new WithHeader(body, "Retry-After", retryAfter.ToString(CultureInfo.InvariantCulture));
     }
 

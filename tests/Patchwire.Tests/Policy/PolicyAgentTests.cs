@@ -45,6 +45,7 @@ public sealed class PolicyAgentTests
 
         var (status, body, _) = await SendAsync(ana, HttpMethod.Post, "/ask", Ask("secret"));
         AssertRefused(status, body, "project_not_allowed", message);
+        Assert.Equal("{\"error\":\"project_not_allowed\",\"message\":\"project 'secret' is not in your allowed list\"}", body); // byte for byte as upstream
         (status, body, _) = await SendAsync(ana, HttpMethod.Post, "/chat", JsonSerializer.Serialize(new { uuid = Uuid, prompt = "hi", projectName = "secret" }));
         AssertRefused(status, body, "project_not_allowed", message);
         (status, body, _) = await SendAsync(ana, HttpMethod.Get, "/sync/secret");
@@ -93,6 +94,7 @@ public sealed class PolicyAgentTests
 
         var (status, body, response) = await SendAsync(ana, HttpMethod.Post, "/ask", Ask("app"));
         AssertRefused(status, body, "rate_limited", "rate limit reached (2 requests per window)");
+        Assert.Equal("{\"error\":\"rate_limited\",\"message\":\"rate limit reached (2 requests per window)\"}", body);
         var retryAfter = int.Parse(response.Headers.GetValues("Retry-After").Single());
         Assert.InRange(retryAfter, 1, 3600);
         (status, body, _) = await SendAsync(ana, HttpMethod.Post, "/sync/app", null);
