@@ -21,7 +21,7 @@ public sealed class AiStreamParser
     private bool _textEndsWithNewline = true;
     private bool _anyText;
 
-    /// <summary>The AI's own session id, from the init event or the result.</summary>
+    /// <summary>The AI's own session id, from the init event or the result; only a UUID (anything else is ignored).</summary>
     public string? SessionId { get; private set; }
     public long TokensIn { get; private set; }
     public long TokensOut { get; private set; }
@@ -34,7 +34,6 @@ public sealed class AiStreamParser
     /// <summary>The result event as it came, for the usage meter (model, cost).</summary>
     public string? ResultJson { get; private set; }
     public int SkippedLines { get; private set; }
-    public bool IsPlainText => _mode == Mode.PlainText;
 
     /// <summary>All text streamed so far.</summary>
     public StringBuilder Text { get; } = new();
@@ -99,6 +98,8 @@ public sealed class AiStreamParser
     {
         var type = e.GetProperty("type").GetString();
         var session = String(e, "session_id");
+        // The id goes onto the next turn's command line (--resume ID), so only Claude Code's own shape, a UUID, is taken.
+        if (!ChatRequest.IsUuid(session)) session = null;
         switch (type)
         {
             case "system":
