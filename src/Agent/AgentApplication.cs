@@ -8,8 +8,10 @@ using Patchwire.Agent.Configuration;
 using Patchwire.Agent.Health;
 using Patchwire.Agent.Hosting;
 using Patchwire.Agent.Identity;
+using Patchwire.Agent.Policy;
 using Patchwire.Agent.Runs;
 using Patchwire.Agent.Sync;
+using Patchwire.Agent.Usage;
 
 namespace Patchwire.Agent;
 
@@ -45,6 +47,8 @@ public static class AgentApplication
         builder.Services.AddPatchwireIdentity();
         builder.Services.AddSingleton<ProjectPaths>();
         builder.Services.AddSingleton<CheckoutLocks>();
+        builder.Services.AddPatchwirePolicy();
+        builder.Services.AddPatchwireUsage();
         builder.Services.AddPatchwireAudit();
         builder.Services.AddPatchwireRuns();
         builder.Services.AddPatchwireSync();

@@ -1,3 +1,5 @@
+using Patchwire.Agent.Policy;
+
 namespace Patchwire.Agent.Chat;
 
 /// <summary>POST /chat and sessions (issue: chat).</summary>
@@ -11,7 +13,7 @@ public static class ChatModule
 
     public static IEndpointRouteBuilder MapPatchwireChat(this IEndpointRouteBuilder app)
     {
-        app.MapPost("/chat", ChatEndpoint.HandleAsync);
+        app.MapPost("/chat", ChatEndpoint.HandleAsync).RequireUserPolicyForBodyProject();
         app.MapSessionEndpoints();
         return app;
     }

@@ -2,13 +2,15 @@ using Patchwire.Agent.Chat;
 using Patchwire.Agent.Configuration;
 using Patchwire.Agent.Identity;
 using Patchwire.Agent.Runs;
+using Patchwire.Agent.Usage;
 
 namespace Patchwire.Agent.Hosting;
 
 /// <summary>
-/// The start-up work that must finish before the port opens, in this order: the user registry must be readable
-/// (an unreadable one stops the start before anything is written), the one-time PW_AGENT_TOKEN migration, crash
-/// recovery of interrupted runs, and the chat sessions. It runs in <see cref="StartingAsync"/>, which the host calls
+/// The start-up work that must finish before the port opens, in this order: an upstream Patchwire users.json is
+/// imported, the user registry must be readable (an unreadable one stops the start before anything is written), the
+/// pricing file is reported (an unreadable one already stopped the start when it was loaded), the one-time
+/// PW_AGENT_TOKEN migration, owner-only state, crash recovery of interrupted runs, and the chat sessions. It runs in <see cref="StartingAsync"/>, which the host calls
 /// before any hosted service starts, Kestrel included. A failure there stops the start; the command line reports it
 /// in one line. What it tells the operator goes to <see cref="StartupNotices"/>: stdout, in order, before the
 /// listening line.
@@ -18,14 +20,17 @@ public sealed class AgentStartup(
     UserDirectory users,
     RunRecovery recovery,
     ChatSessionStore sessions,
+    PricingTable pricing,
     StartupNotices notices,
     ILogger<AgentStartup> log) : IHostedLifecycleService
 {
     public Task StartingAsync(CancellationToken cancellationToken)
     {
         Directory.CreateDirectory(options.Home);
+        foreach (var line in UpstreamRegistryImport.Run(users.Registry)) notices.Write(line);
         var registered = users.LoadNow();
         log.LogDebug("Registry {Path} holds {Count} user(s)", users.Registry.Path, registered.Count);
+        if (pricing.Path is not null) notices.Write($"pricing: {pricing.Count} model(s) from {pricing.Path}");
 
         if (LegacyTokenMigration.Run(options, users.Registry) is { } migrated) notices.Write(migrated);
         Directory.CreateDirectory(options.ProjectsRoot);
