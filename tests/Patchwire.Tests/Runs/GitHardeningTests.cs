@@ -270,6 +270,7 @@ public sealed class GitDeadlineTests
     public async Task A_bad_git_deadline_setting_stops_the_start_with_a_clear_message()
     {
         using var temp = new TempDirectory("pw-gitdl");
+        Directory.CreateDirectory(temp.Combine("home"));
         var (code, output) = await AgentProcess.RunToExitAsync(temp.Combine("home"), new Dictionary<string, string?> { ["PW_GIT_TIMEOUT_SEC"] = "soon" });
         Assert.Equal(2, code);
         Assert.Contains("PW_GIT_TIMEOUT_SEC", output);
