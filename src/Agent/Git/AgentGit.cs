@@ -1,4 +1,5 @@
 using System.Collections;
+using System.Diagnostics;
 using System.Text;
 using CliWrap;
 using Patchwire.Agent.Configuration;
@@ -100,7 +101,7 @@ public static class AgentGit
         Func<Stream, CancellationToken, Task> writeInput, CancellationToken cancellationToken = default)
     {
         Exception? inputFailure = null;
-        using var inputDone = new CancellationTokenSource();
+        var inputDone = new CancellationTokenSource(); // no timer: nothing to dispose, and the input may end after git
         var input = PipeSource.Create(async (destination, _) =>
         {
             try { await writeInput(destination, cancellationToken); }
@@ -136,20 +137,41 @@ public static class AgentGit
         var stdout = new StringBuilder();
         var stderr = new StringBuilder();
         using var deadline = new CancellationTokenSource();
-        if (startDeadlineAfterInput is { } inputEnded) inputEnded.Register(() => deadline.CancelAfter(Deadline));
-        else deadline.CancelAfter(Deadline);
+        using var startDeadline = startDeadlineAfterInput is { } inputEnded
+            ? inputEnded.Register(() =>
+            {
+                try { deadline.CancelAfter(Deadline); }
+                catch (ObjectDisposedException) { }
+            })
+            : default;
+        if (startDeadlineAfterInput is null) deadline.CancelAfter(Deadline);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, deadline.Token);
+        var environment = GitEnvironment(indexFile);
         var command = Cli.Wrap("git")
             .WithArguments(args)
             .WithWorkingDirectory(workingDirectory)
-            .WithEnvironmentVariables(GitEnvironment(indexFile))
+            .WithEnvironmentVariables(environment)
             .WithStandardInputPipe(input)
             .WithStandardOutputPipe(PipeTarget.ToStringBuilder(stdout, outputEncoding ?? new UTF8Encoding(false)))
             .WithStandardErrorPipe(PipeTarget.ToStringBuilder(stderr, new UTF8Encoding(false)))
             .WithValidation(CommandResultValidation.None);
+        Process? process = null;
+        // git and everything it started, whatever CliWrap's own cancellation kills.
+        using var killTree = linked.Token.Register(() =>
+        {
+            try { process?.Kill(entireProcessTree: true); }
+            catch (Exception ex) when (ex is InvalidOperationException or System.ComponentModel.Win32Exception or NotSupportedException) { }
+        });
         try
         {
-            var result = await command.ExecuteAsync(linked.Token);
+            var result = await command.ExecuteAsync(
+                startInfo =>
+                {
+                    foreach (var key in startInfo.Environment.Keys.Where(k => IsScrubbed(k) && !environment.ContainsKey(k)).ToList())
+                        startInfo.Environment.Remove(key);
+                },
+                started => process = started,
+                linked.Token);
             return new GitResult(result.ExitCode, stdout.ToString(), stderr.ToString());
         }
         catch (OperationCanceledException) when (deadline.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
@@ -167,11 +189,7 @@ public static class AgentGit
     {
         var env = new Dictionary<string, string?>(StringComparer.Ordinal);
         foreach (DictionaryEntry entry in System.Environment.GetEnvironmentVariables())
-        {
-            var key = (string)entry.Key;
-            if (key.StartsWith("GIT_", StringComparison.OrdinalIgnoreCase) || key.StartsWith("PW_", StringComparison.OrdinalIgnoreCase))
-                env[key] = null;
-        }
+            if (IsScrubbed((string)entry.Key)) env[(string)entry.Key] = null;
         env["GIT_CONFIG_NOSYSTEM"] = "1";
         env["GIT_CONFIG_GLOBAL"] = Nothing;
         env["GIT_TERMINAL_PROMPT"] = "0";
@@ -181,6 +199,9 @@ public static class AgentGit
         if (indexFile is not null) env["GIT_INDEX_FILE"] = indexFile;
         return env;
     }
+
+    private static bool IsScrubbed(string variable) =>
+        variable.StartsWith("GIT_", StringComparison.OrdinalIgnoreCase) || variable.StartsWith("PW_", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>The subcommand, for messages: the first argument that is not an option (or the value of a -c).</summary>
     internal static string Subcommand(IReadOnlyList<string> args)

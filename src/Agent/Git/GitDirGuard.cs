@@ -22,7 +22,7 @@ public sealed class GitDirGuard : IDisposable
 
     private static readonly string[] KeptFolders = { "hooks", "info" };
     private static readonly string[] AlternatesFiles = { "objects/info/alternates", "objects/info/http-alternates" };
-    private static readonly string[] RemovedFiles = { "config.worktree", "commondir", "gitdir", "objects/info/http-alternates" };
+    private static readonly string[] RemovedFiles = { "config.worktree", "commondir", "gitdir" };
 
     private readonly string _checkout;
     private readonly SafeDirectoryHandle? _handle;
@@ -70,12 +70,16 @@ public sealed class GitDirGuard : IDisposable
     /// <summary>Same, from a state saved with the run journal (crash recovery; no handle, so a moved .git is not found).</summary>
     public static void Restore(string checkout, GitDirState state) => Restore(checkout, state, null);
 
-    /// <summary>Recovery without a saved state (the AI had not started yet): the config rewritten to its canonical form.</summary>
+    /// <summary>
+    /// Without a saved state (recovery of a run whose AI had not started; the start of a sync): the config rewritten
+    /// to its canonical form and the files that redirect the repository removed.
+    /// </summary>
     public static void Canonicalize(string checkout)
     {
         var dotGit = Path.Combine(checkout, ".git");
         if (!HasOwnRepository(checkout)) throw new GitException($"{dotGit} is not a folder");
         WriteConfig(dotGit, GitDirState.Read(dotGit).Config);
+        foreach (var relative in RemovedFiles) RemoveEntry(Path.Combine(dotGit, relative));
     }
 
     public void Dispose() => _handle?.Dispose();
