@@ -218,7 +218,10 @@ public sealed class GitHardeningTests : IAsyncLifetime
             .ToList();
 }
 
-/// <summary>git that hangs after the AI (a FIFO where a ref should be) is killed at the deadline; the slot is freed and recovery retries.</summary>
+/// <summary>
+/// git that hangs after the AI (a FIFO where a ref should be) is killed at the deadline, the slot is freed and recovery
+/// retries; the agent's own environment and global config never reach its git.
+/// </summary>
 public sealed class GitDeadlineTests
 {
     [Fact]
@@ -264,6 +267,42 @@ public sealed class GitDeadlineTests
         CheckoutAssert.SameTree(before, repo.Path);
         Assert.Equal(head, repo.Head);
         Assert.Equal("", repo.Status);
+    }
+
+    [Fact]
+    public async Task The_agents_own_git_environment_global_and_system_config_never_reach_its_git()
+    {
+        using var evil = new TempDirectory("pw-gitenv");
+        var marker = evil.Combine("ran-global");
+        var config = $"[core]\n\tfsmonitor = touch {marker}-fsmonitor\n[filter \"evil\"]\n\tclean = touch {marker}-clean; cat\n";
+        File.WriteAllText(evil.Combine("gitconfig"), config);
+        Directory.CreateDirectory(evil.Combine("home", ".config", "git"));
+        File.WriteAllText(evil.Combine("home", ".gitconfig"), config);
+        File.WriteAllText(evil.Combine("home", ".config", "git", "attributes"), "* filter=evil\n");
+        await using var bed = await RunsTestBed.StartAsync("""
+            cat >/dev/null
+            echo "changed" >> src/app.txt
+            """, new Dictionary<string, string?>
+        {
+            ["PW_SANDBOX"] = "off",
+            ["GIT_CONFIG_GLOBAL"] = evil.Combine("gitconfig"),
+            ["GIT_CONFIG_SYSTEM"] = evil.Combine("gitconfig"),
+            ["GIT_CONFIG_PARAMETERS"] = $"'core.fsmonitor'='touch {marker}-parameters'",
+            ["GIT_DIR"] = evil.Path,
+            ["GIT_WORK_TREE"] = evil.Path,
+            ["HOME"] = evil.Combine("home"),
+            ["XDG_CONFIG_HOME"] = evil.Combine("home", ".config"),
+        });
+        var repo = bed.CreateCheckout("ana", "app");
+        var before = CheckoutAssert.Fingerprint(repo.Path);
+        using var ana = bed.Client("ana");
+
+        await using var run = await AskStream.RunAsync(ana, new { prompt = "go", project = "app" });
+
+        Assert.True("result" == run.Final.GetProperty("type").GetString(), "the run failed: " + run.Final);
+        Assert.Equal(new[] { "src/app.txt" }, run.Final.GetProperty("files").EnumerateArray().Select(f => f.GetString()));
+        Assert.Empty(Directory.GetFiles(evil.Path, "ran-*"));
+        CheckoutAssert.SameTree(before, repo.Path);
     }
 
     [Fact]
