@@ -282,12 +282,13 @@ public sealed class GitDeadlineTests
         await using var bed = await RunsTestBed.StartAsync("""
             cat >/dev/null
             echo "changed" >> src/app.txt
+            printf '* filter=evil filter=evil2\n' > .gitattributes
             """, new Dictionary<string, string?>
         {
             ["PW_SANDBOX"] = "off",
             ["GIT_CONFIG_GLOBAL"] = evil.Combine("gitconfig"),
             ["GIT_CONFIG_SYSTEM"] = evil.Combine("gitconfig"),
-            ["GIT_CONFIG_PARAMETERS"] = $"'core.fsmonitor'='touch {marker}-parameters'",
+            ["GIT_CONFIG_PARAMETERS"] = $"'core.fsmonitor'='touch {marker}-parameters' 'filter.evil2.clean'='touch {marker}-parameters-clean; cat'",
             ["GIT_DIR"] = evil.Path,
             ["GIT_WORK_TREE"] = evil.Path,
             ["HOME"] = evil.Combine("home"),
@@ -300,7 +301,7 @@ public sealed class GitDeadlineTests
         await using var run = await AskStream.RunAsync(ana, new { prompt = "go", project = "app" });
 
         Assert.True("result" == run.Final.GetProperty("type").GetString(), "the run failed: " + run.Final);
-        Assert.Equal(new[] { "src/app.txt" }, run.Final.GetProperty("files").EnumerateArray().Select(f => f.GetString()));
+        Assert.Equal(new[] { ".gitattributes", "src/app.txt" }, run.Final.GetProperty("files").EnumerateArray().Select(f => f.GetString()).Order());
         Assert.Empty(Directory.GetFiles(evil.Path, "ran-*"));
         CheckoutAssert.SameTree(before, repo.Path);
     }
