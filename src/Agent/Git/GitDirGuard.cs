@@ -88,6 +88,7 @@ public sealed class GitDirGuard : IDisposable
     {
         var dotGit = Path.Combine(checkout, ".git");
         PutRepositoryBack(dotGit, handle);
+        RemoveLinks(dotGit);
         WriteConfig(dotGit, state.Config);
         foreach (var relative in RemovedFiles) RemoveEntry(Path.Combine(dotGit, relative));
         foreach (var relative in AlternatesFiles)
@@ -105,9 +106,35 @@ public sealed class GitDirGuard : IDisposable
         }
         var index = Path.Combine(dotGit, "index");
         if (Path.Exists(index) && !IsRegularFile(index)) RemoveEntry(index); // git makes a new one on reset
+    }
+
+    /// <summary>
+    /// git never makes links inside .git, and writing through one (a ref, a reflog, objects/info) would write into
+    /// someone else's repository: links among .git's own entries and in refs/, logs/, objects/info/ and objects/pack/
+    /// are removed (the links, never their targets). A linked objects folder cannot be undone that way.
+    /// </summary>
+    private static void RemoveLinks(string dotGit)
+    {
         var objects = Path.Combine(dotGit, "objects");
         if (new DirectoryInfo(objects).LinkTarget is not null)
-            throw new GitException($"{objects} was replaced by a link; the checkout's repository needs repair by hand");
+            throw new GitException($"{objects} was replaced by a link during the run; the checkout's repository needs repair by hand");
+        foreach (var entry in new DirectoryInfo(dotGit).EnumerateFileSystemInfos())
+            if (entry.LinkTarget is not null) RemoveEntry(entry.FullName);
+        foreach (var folder in new[] { "refs", "logs", "objects/info", "objects/pack" })
+        {
+            var root = new DirectoryInfo(Path.Combine(dotGit, folder));
+            if (root.LinkTarget is not null) { RemoveEntry(root.FullName); continue; }
+            if (root.Exists) RemoveLinksUnder(root);
+        }
+    }
+
+    private static void RemoveLinksUnder(DirectoryInfo folder)
+    {
+        foreach (var entry in folder.EnumerateFileSystemInfos("*", new EnumerationOptions { AttributesToSkip = 0 }).ToList())
+        {
+            if (entry.LinkTarget is not null) RemoveEntry(entry.FullName);
+            else if (entry is DirectoryInfo inner) RemoveLinksUnder(inner);
+        }
     }
 
     /// <summary>Makes .git the folder the agent set up again: an impostor (file, link, other folder) is removed and the real one moved back.</summary>

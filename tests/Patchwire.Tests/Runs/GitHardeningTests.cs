@@ -95,6 +95,14 @@ public sealed class GitHardeningTests : IAsyncLifetime
           dotgit-file)
             mv .git "$NOTES/ana-git-away"
             printf 'gitdir: %s/.git\n' "$BEN" > .git ;;
+          links-inside)
+            rm -f .git/logs/HEAD .git/logs/refs/heads/main
+            ln -s "$BEN/.git/logs/HEAD" .git/logs/HEAD
+            ln -s "$BEN/.git/logs/refs/heads/main" .git/logs/refs/heads/main
+            mv .git/refs/heads .git/refs/heads-away
+            ln -s "$BEN/.git/refs/heads" .git/refs/heads
+            mv .git/objects/info .git/objects/info-away
+            ln -s "$BEN/.git/objects/info" .git/objects/info ;;
           dotgit-folder)
             mv .git .git-away
             cp -r "$BEN/.git" .git
@@ -117,7 +125,7 @@ public sealed class GitHardeningTests : IAsyncLifetime
     public static TheoryData<string> Scenarios() => new()
     {
         "fsmonitor", "fsmonitor-hang", "hooks", "hooks-path", "filters", "info-attributes", "diff", "programs", "include", "include-if",
-        "alternates", "worktree", "commondir", "exclude", "dotgit-link", "dotgit-file", "dotgit-folder",
+        "alternates", "worktree", "commondir", "exclude", "links-inside", "dotgit-link", "dotgit-file", "dotgit-folder",
     };
 
     [Theory]
