@@ -132,21 +132,41 @@ public sealed class WorkingTreeSnapshot
     /// </summary>
     public async Task<string> WriteTreeAsync(IReadOnlyList<string> excludes, CancellationToken cancellationToken)
     {
+        var kept = File.Exists(PrivateIndex);
+        if (kept && !LooksLikeAnIndex(PrivateIndex))
+        {
+            File.Delete(PrivateIndex);
+            kept = false;
+        }
         try
         {
             return await WriteTreeOnceAsync(excludes, cancellationToken).ConfigureAwait(false);
         }
-        catch (GitCommandException ex) when (IsBrokenIndex(ex.Stderr) && File.Exists(PrivateIndex))
+        catch (GitCommandException) when (kept && File.Exists(PrivateIndex))
         {
-            // A private index left corrupt (a sync killed while writing it, a full disk): start it again from scratch.
+            // A private index left damaged (a sync killed while writing it, a full disk) fails in many ways
+            // (git has answered one with "out of memory"): start it again from scratch, once.
             File.Delete(PrivateIndex);
             return await WriteTreeOnceAsync(excludes, cancellationToken).ConfigureAwait(false);
         }
     }
 
-    private static bool IsBrokenIndex(string? stderr) =>
-        stderr is not null && new[] { "index file", "bad signature", "bad index", "index uses", "unknown index entry format", "corrupt" }
-            .Any(s => stderr.IndexOf(s, StringComparison.OrdinalIgnoreCase) >= 0);
+    /// <summary>git's index header: "DIRC", version 2 to 4, and no more entries than the file could hold.</summary>
+    private static bool LooksLikeAnIndex(string path)
+    {
+        try
+        {
+            using var stream = File.OpenRead(path);
+            var header = new byte[12];
+            if (stream.Read(header, 0, 12) != 12) return false;
+            if (header[0] != 'D' || header[1] != 'I' || header[2] != 'R' || header[3] != 'C') return false;
+            var version = (header[4] << 24) | (header[5] << 16) | (header[6] << 8) | header[7];
+            long entries = (uint)((header[8] << 24) | (header[9] << 16) | (header[10] << 8) | header[11]);
+            var smallestEntry = version == 4 ? 42 : 62;
+            return version is >= 2 and <= 4 && 12 + entries * smallestEntry + 20 <= stream.Length;
+        }
+        catch (IOException) { return false; }
+    }
 
     private async Task<string> WriteTreeOnceAsync(IReadOnlyList<string> excludes, CancellationToken cancellationToken)
     {
