@@ -59,8 +59,15 @@ public sealed class SnapshotHistory(AgentOptions options, CheckoutLocks locks, I
     {
         var folder = Folder(user, project);
         var stampFile = Path.Combine(folder, "maintained");
-        if (ReadText(stampFile) is { } stamp && long.TryParse(stamp.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var last) &&
-            DateTimeOffset.UtcNow - DateTimeOffset.FromUnixTimeSeconds(last) < options.SyncMaintenanceInterval)
+        if (ReadText(stampFile) is not { } stamp || !long.TryParse(stamp.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var last))
+        {
+            // A new checkout has nothing to prune yet; the clock starts now, so the sync right after the first one
+            // never waits behind a repack of the tree that just arrived.
+            try { EnsureFolder(user, project); AtomicFile.WriteAllText(stampFile, DateTimeOffset.UtcNow.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture) + "\n"); }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException) { }
+            return;
+        }
+        if (DateTimeOffset.UtcNow - DateTimeOffset.FromUnixTimeSeconds(last) < options.SyncMaintenanceInterval)
             return;
         var key = Path.GetFullPath(checkout);
         if (_running.ContainsKey(key)) return;
