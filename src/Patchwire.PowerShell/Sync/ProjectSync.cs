@@ -107,6 +107,11 @@ public static class ProjectSync
             result.BytesSent = sent.Value.Bytes;
             result.Full = sent.Value.Full;
             result.Transferred = true;
+            try { await snapshot.PruneIfDueAsync(cancellationToken).ConfigureAwait(false); }
+            catch (Exception ex) when (ex is GitCommandException or IOException or UnauthorizedAccessException)
+            {
+                progress?.Report($"Could not prune old snapshots in {snapshot.StateDirectory}: {ex.Message}");
+            }
             result.Duration = clock.Elapsed;
             progress?.Report($"Synced {settings.Project} ({FormatBytes(result.BytesSent)} sent).");
             return result;

@@ -276,6 +276,41 @@ public sealed class WorkingTreeSnapshot
         return new SnapshotCommit(commit, tree, parent);
     }
 
+    /// <summary>
+    /// In a private repository (a plain folder), at most once per PW_SYNC_MAINTENANCE_SEC (default an hour): cut the
+    /// snapshot chain below the current snapshots with git's shallow boundary and repack, so old snapshots do not pile
+    /// up. A git repository's own object store is never pruned by us (that would mean writing its shallow file).
+    /// The caller holds the sync lock. True when a prune ran.
+    /// </summary>
+    public async Task<bool> PruneIfDueAsync(CancellationToken cancellationToken)
+    {
+        if (!PrivateRepository) return false;
+        var stampFile = Path.Combine(StateDirectory, "pruned");
+        var now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+        var text = File.Exists(stampFile) ? File.ReadAllText(stampFile).Trim() : "";
+        if (!long.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var last))
+        {
+            File.WriteAllText(stampFile, now.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            return false;
+        }
+        if (now - last < MaintenanceInterval.TotalSeconds) return false;
+
+        var tips = (await _git.RunCheckedAsync(new[] { "for-each-ref", "--format=%(objectname)", "refs/patchwire/snapshots/" }, cancellationToken).ConfigureAwait(false))
+            .Split(new[] { '\n' }, StringSplitOptions.RemoveEmptyEntries).Distinct(StringComparer.Ordinal).OrderBy(t => t, StringComparer.Ordinal).ToList();
+        if (tips.Count == 0) return false;
+        var gitDir = Path.Combine(StateDirectory, "git");
+        File.WriteAllText(Path.Combine(gitDir, "shallow"), string.Concat(tips.Select(t => t + "\n")));
+        await _git.RunCheckedAsync(new[] { "-c", "pack.window=0", "-c", "repack.writeBitmaps=false", "repack", "-a", "-d", "-q" }, cancellationToken).ConfigureAwait(false);
+        await _git.RunCheckedAsync(new[] { "prune", "--expire=now" }, cancellationToken).ConfigureAwait(false);
+        File.WriteAllText(stampFile, now.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        return true;
+    }
+
+    /// <summary>PW_SYNC_MAINTENANCE_SEC, as on the agent; an hour when unset or malformed.</summary>
+    private static TimeSpan MaintenanceInterval =>
+        long.TryParse(System.Environment.GetEnvironmentVariable("PW_SYNC_MAINTENANCE_SEC"), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var seconds)
+            ? TimeSpan.FromSeconds(seconds) : TimeSpan.FromHours(1);
+
     public static bool IsObjectId(string? text) =>
         text is not null && (text.Length == 40 || text.Length == 64) && text.All(c => c is >= '0' and <= '9' or >= 'a' and <= 'f');
 

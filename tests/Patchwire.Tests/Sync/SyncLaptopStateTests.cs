@@ -142,6 +142,35 @@ public sealed class SyncLaptopStateTests(SyncAgentFixture fixture) : IClassFixtu
         Assert.DoesNotContain("submodule", (await PwshSyncAsync(other.Path, "plain")).Stdout);
     }
 
+    [Fact]
+    public async Task A_plain_folders_private_repository_drops_old_snapshots_when_pruned()
+    {
+        using var laptop = new TempDirectory();
+        var folder = laptop.Combine("plain-prune");
+        Directory.CreateDirectory(folder);
+        var oldContent = "first version " + Guid.NewGuid() + "\n";
+        File.WriteAllText(Path.Combine(folder, "notes.txt"), oldContent);
+        var every = new Dictionary<string, string?> { ["PW_SYNC_MAINTENANCE_SEC"] = "0" };
+        Assert.Equal(0, (await PwshSyncAsync(folder, "plain-prune", every)).ExitCode);
+        var state = await WorkingTreeSnapshot.OpenAsync(folder, "plain-prune", fixture.Home.Combine("laptop"), fsmonitor: false, CancellationToken.None);
+        Assert.True(state.PrivateRepository);
+        var oldBlob = ProcessRunner.Run("git", new[] { "hash-object", "--stdin" }, folder, stdin: oldContent).Stdout.Trim();
+        var privateGit = new[] { "--git-dir=" + Path.Combine(state.StateDirectory, "git") };
+        Assert.Equal(0, ProcessRunner.Run("git", privateGit.Concat(new[] { "cat-file", "-e", oldBlob }), folder).ExitCode);
+
+        File.WriteAllText(Path.Combine(folder, "notes.txt"), "second version\n");
+        var second = await PwshSyncAsync(folder, "plain-prune", every);
+        Assert.True(second.ExitCode == 0, second.Stderr);
+        Assert.NotEqual(0, ProcessRunner.Run("git", privateGit.Concat(new[] { "cat-file", "-e", oldBlob }), folder).ExitCode);
+        ProcessRunner.Run("git", privateGit.Concat(new[] { "fsck", "--connectivity-only", "--no-dangling" }), folder).EnsureSuccess("git fsck of the private repository");
+
+        // Later syncs still build on the kept snapshot: one edit sends one small bundle.
+        File.WriteAllText(Path.Combine(folder, "notes.txt"), "third version\n");
+        var third = await fixture.SyncAsync(fixture.Ana, folder, "plain-prune");
+        Assert.False(third.Full);
+        Assert.Equal("third version\n", File.ReadAllText(Path.Combine(fixture.Checkout("ana", "plain-prune"), "notes.txt")));
+    }
+
     private async Task<string?> ProjectSyncBaseline(string project)
     {
         using var client = new Patchwire.PowerShell.Client.AgentClient(fixture.Settings(fixture.Ana, "", project));
@@ -149,17 +178,19 @@ public sealed class SyncLaptopStateTests(SyncAgentFixture fixture) : IClassFixtu
     }
 
     /// <summary>`patchwire sync --project NAME` in its own pwsh process, as a second terminal would run it.</summary>
-    private async Task<ProcessResult> PwshSyncAsync(string folder, string project)
+    private async Task<ProcessResult> PwshSyncAsync(string folder, string project, IDictionary<string, string?>? env = null)
     {
         var psi = new ProcessStartInfo("dotnet") { WorkingDirectory = TestPaths.RepoRoot, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         var script = $"Import-Module '{TestPaths.ModuleDll}'; Set-Location '{folder}'; patchwire sync --project {project}; exit $LASTEXITCODE";
         foreach (var a in new[] { "pwsh", "-NoProfile", "-NonInteractive", "-Command", script }) psi.ArgumentList.Add(a);
-        ProcessRunner.ApplyEnvironment(psi, new Dictionary<string, string?>
+        var variables = new Dictionary<string, string?>
         {
             ["PW_HOME"] = fixture.Home.Combine("laptop"),
             ["PW_AGENT_URL"] = fixture.Agent.BaseUrl,
             ["PW_TOKEN"] = fixture.Ana,
-        });
+        };
+        foreach (var (k, v) in env ?? new Dictionary<string, string?>()) variables[k] = v;
+        ProcessRunner.ApplyEnvironment(psi, variables);
         using var process = Process.Start(psi)!;
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
