@@ -188,7 +188,7 @@ public sealed class WorkingTreeSnapshot
             WriteIfChanged(combinedExcludes, userExcludes + "\n" + string.Join("\n", syncPatterns) + "\n");
             git = _git.With(env, "-c", "core.excludesFile=" + combinedExcludes.Replace('\\', '/'));
         }
-        await git.RunCheckedAsync(new[] { "add", "-A", "--", scope }, cancellationToken).ConfigureAwait(false);
+        await AddChangesAsync(git, scope, cancellationToken).ConfigureAwait(false);
         if (reconcile) await ReconcileTrackedIgnoredAsync(git, scope, cancellationToken).ConfigureAwait(false);
 
         // Tracked files under sync.exclude or .patchwire/ (and, in a private repository, files that became ignored since the last sync).
@@ -367,6 +367,34 @@ public sealed class WorkingTreeSnapshot
         var shown = string.Join(", ", paths.Take(5)) + (paths.Count > 5 ? $" and {paths.Count - 5} more" : "");
         throw new SyncException($"'{WorkTree}' is in the middle of {operation} with unresolved conflicts in {paths.Count} file(s): {shown}. " +
             "Resolve them and 'git add' the files (or abort the operation), then sync again. Nothing was sent and nothing was changed.");
+    }
+
+    /// <summary>
+    /// What `git add -A` does, at the cost of one lstat per file and one stat per folder: `git status` (which refreshes
+    /// the private index's stat data and, for a whole work tree, reads folders through git's untracked cache, which
+    /// `git add` never uses) names what changed, and only those paths are then added. A new untracked folder is
+    /// named as a folder and added whole (its ignore rules apply).
+    /// </summary>
+    private async Task AddChangesAsync(GitCli git, string scope, CancellationToken cancellationToken)
+    {
+        var statusArgs = new List<string> { "status", "--porcelain=v1", "-z", "--no-renames", "--untracked-files=normal", "--ignore-submodules=dirty" };
+        // The untracked cache only serves a whole-tree status; a subfolder project pays a full folder walk.
+        if (Prefix.Length > 0) { statusArgs.Add("--"); statusArgs.Add(scope); }
+        var status = await git.With(new Dictionary<string, string> { ["GIT_OPTIONAL_LOCKS"] = "1" })
+            .RunCheckedAsync(statusArgs, cancellationToken).ConfigureAwait(false);
+        var changed = new List<string>();
+        foreach (var entry in status.Split(new[] { '\0' }, StringSplitOptions.RemoveEmptyEntries))
+        {
+            if (entry.Length < 4) continue;
+            // "XY path": X is the private index against HEAD (not ours to care about), Y the work tree against it.
+            var untracked = entry[0] == '?' && entry[1] == '?';
+            if (!untracked && entry[1] == ' ') continue;
+            changed.Add(entry.Substring(3).TrimEnd('/'));
+        }
+        if (changed.Count == 0) return;
+        var literal = git.With(new Dictionary<string, string> { ["GIT_LITERAL_PATHSPECS"] = "1" });
+        await literal.RunCheckedAsync(new[] { "add", "-A", "--pathspec-from-file=-", "--pathspec-file-nul" }, cancellationToken,
+            Encoding.UTF8.GetBytes(string.Concat(changed.Select(p => p + "\0")))).ConfigureAwait(false);
     }
 
     /// <summary>Files the developer tracks although .gitignore matches them (and `git add -A` therefore skips) follow the developer's index.</summary>
