@@ -171,6 +171,26 @@ public sealed class SyncLaptopStateTests(SyncAgentFixture fixture) : IClassFixtu
         Assert.Equal("third version\n", File.ReadAllText(Path.Combine(fixture.Checkout("ana", "plain-prune"), "notes.txt")));
     }
 
+    [Fact]
+    public async Task Sync_fsmonitor_is_read_from_patchwire_yml_refused_when_malformed_and_never_used_on_linux()
+    {
+        using var laptop = new TempDirectory();
+        var repo = GitRepo.Init(laptop.Combine("watched"));
+        repo.Write("patchwire.yml", "project: watched\nsync:\n  fsmonitor: true\n");
+        var settings = Patchwire.PowerShell.Client.ClientSettingsLoader.Load(repo.Path);
+        Assert.True(settings.SyncFsmonitor);
+
+        var watched = fixture.Settings(fixture.Ana, repo.Path, "watched");
+        watched.SyncFsmonitor = true;
+        var synced = await SyncAgentFixture.SyncAsync(watched);
+        Assert.Equal(OperatingSystem.IsWindows() || OperatingSystem.IsMacOS(), synced.Fsmonitor);
+        Assert.Equal(TreeListing.Expected(repo.Path), TreeListing.OnDisk(fixture.Checkout("ana", "watched")));
+
+        repo.Write("patchwire.yml", "project: watched\nsync:\n  fsmonitor: sometimes\n");
+        var error = Assert.Throws<Patchwire.PowerShell.Client.ClientConfigurationException>(() => Patchwire.PowerShell.Client.ClientSettingsLoader.Load(repo.Path));
+        Assert.Contains("sync.fsmonitor must be true or false", error.Message);
+    }
+
     private async Task<string?> ProjectSyncBaseline(string project)
     {
         using var client = new Patchwire.PowerShell.Client.AgentClient(fixture.Settings(fixture.Ana, "", project));
