@@ -96,11 +96,4 @@ public static class AgentGit
     }
 }
 
-public sealed class GitFailedException(string message) : Exception(message)
-{
-    /// <summary>git ran out of disk space (its messages are in English: LC_ALL=C).</summary>
-    public bool DiskFull => IsDiskFull(Message);
-
-    public static bool IsDiskFull(string text) =>
-        text.Contains("No space left on device", StringComparison.OrdinalIgnoreCase) || text.Contains("Out of diskspace", StringComparison.OrdinalIgnoreCase) || text.Contains("Disk quota exceeded", StringComparison.OrdinalIgnoreCase);
-}
+public sealed class GitFailedException(string message) : Exception(message);

@@ -69,11 +69,11 @@ public sealed class SnapshotReceiver(AgentOptions options, CheckoutLocks locks, 
                 (refused, received) = await IndexPackAsync(context.Request.Body, header, checkout, cancellationToken);
                 if (refused is null) (refused, size) = await CheckOutAsync(user, project, checkout, snapshot, previous, created, cancellationToken);
             }
-            catch (Exception ex) when (created || ex is GitFailedException { DiskFull: true })
+            catch (Exception ex) when (created || DiskFullException.Is(ex))
             {
                 if (created) TryDeleteFolder(checkout);
                 else RemoveNewPacks(checkout, packsBefore);
-                if (ex is GitFailedException { DiskFull: true })
+                if (DiskFullException.Is(ex))
                 {
                     logger.LogWarning("sync {User}/{Project} refused: disk full ({Message})", user, project, ex.Message);
                     return DiskFull(previous);
@@ -96,7 +96,7 @@ public sealed class SnapshotReceiver(AgentOptions options, CheckoutLocks locks, 
         {
             return TooLarge();
         }
-        catch (GitFailedException ex) when (ex.DiskFull)
+        catch (Exception ex) when (DiskFullException.Is(ex))
         {
             logger.LogWarning("sync {User}/{Project} failed: disk full ({Message})", user, project, ex.Message);
             return DiskFull(null);
@@ -154,7 +154,7 @@ public sealed class SnapshotReceiver(AgentOptions options, CheckoutLocks locks, 
         foreach (var leftover in TemporaryPacks(checkout).Except(before)) TryDeleteFile(leftover);
         if (tooLarge) return (TooLarge(), received);
         var failure = new GitRun(process.ExitCode, "", stderr).FirstErrorLine;
-        if (GitFailedException.IsDiskFull(stderr)) throw new GitFailedException("git index-pack failed: " + failure);
+        if (DiskFullException.Matches(stderr)) throw new DiskFullException("git index-pack failed: " + failure);
         return (Invalid(failure), received);
     }
 
@@ -173,7 +173,7 @@ public sealed class SnapshotReceiver(AgentOptions options, CheckoutLocks locks, 
         if (size is null) return (CheckoutTooLarge(over), null);
 
         if (AvailableBytes(checkout) is { } available && size.Written + size.Written / 50 + 1024 * 1024 > available)
-            throw new GitFailedException($"No space left on device: the snapshot writes {SnapshotBounds.Describe(size.Written)}, {SnapshotBounds.Describe(available)} are free");
+            throw new DiskFullException($"No space left on device: the snapshot writes {SnapshotBounds.Describe(size.Written)}, {SnapshotBounds.Describe(available)} are free");
 
         var unsafeLink = await SnapshotSymlinks.FindEscapingAsync(checkout, previous, snapshot, cancellationToken);
         if (unsafeLink is not null)
@@ -186,8 +186,9 @@ public sealed class SnapshotReceiver(AgentOptions options, CheckoutLocks locks, 
         {
             // Run here rather than through CheckoutBaseline.ResetAsync: a full disk shows only in git's later error lines.
             var written = await AgentGit.RunAsync(checkout, new[] { "-c", "checkout.workers=0", "checkout", "-q", "-f", "--detach", snapshot }, CancellationToken.None);
-            if (!written.Success)
-                throw new GitFailedException("git checkout failed: " + (GitFailedException.IsDiskFull(written.Stderr) ? "No space left on device (" + written.FirstErrorLine + ")" : written.FirstErrorLine));
+            if (!written.Success && DiskFullException.Matches(written.Stderr))
+                throw new DiskFullException("git checkout failed: No space left on device (" + written.FirstErrorLine + ")");
+            if (!written.Success) throw new GitFailedException("git checkout failed: " + written.FirstErrorLine);
             if (!created) await AgentGit.RunCheckedAsync(checkout, new[] { "clean", "-q", "-f", "-d" }, CancellationToken.None);
             var resolved = await SnapshotSymlinks.FindResolvedEscapingAsync(checkout, CancellationToken.None);
             if (resolved is not null)
@@ -206,7 +207,7 @@ public sealed class SnapshotReceiver(AgentOptions options, CheckoutLocks locks, 
             }
             await AgentGit.RunCheckedAsync(checkout, new[] { "update-ref", "-m", "patchwire sync", CheckoutBaseline.BaselineRef, snapshot }, CancellationToken.None);
         }
-        catch (GitFailedException ex) when (ex.DiskFull && previous is not null)
+        catch (Exception ex) when (DiskFullException.Is(ex) && previous is not null)
         {
             // Back to the previous baseline: its files replace the half-written new ones, so this needs no more room than before.
             try { await CheckoutBaseline.ResetAsync(checkout, previous, removeUntracked: true, CancellationToken.None); }
