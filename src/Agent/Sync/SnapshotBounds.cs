@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 
@@ -90,7 +89,7 @@ public static class SnapshotBounds
             if (parts.Length == 2 && long.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out var size)) result[parts[0]] = size;
         }
         foreach (var id in ids)
-            if (!result.ContainsKey(id)) throw new GitFailedException($"git cat-file found no object {id}");
+            if (!result.ContainsKey(id)) throw new GitException($"git cat-file found no object {id}");
         return result;
     }
 
@@ -98,40 +97,10 @@ public static class SnapshotBounds
     /// Returns true when the whole output was read.</summary>
     private static async Task<bool> StreamRecordsAsync(string checkout, IReadOnlyList<string> args, Func<string, bool> take, CancellationToken cancellationToken)
     {
-        var psi = AgentGit.StartInfo(checkout, args, outputEncoding: Encoding.UTF8);
-        using var process = Process.Start(psi) ?? throw new GitFailedException($"git {args[0]} could not be started");
-        using var registration = cancellationToken.Register(() => Kill(process));
-        var stderrTask = process.StandardError.ReadToEndAsync(CancellationToken.None);
-        var reader = process.StandardOutput;
-        var buffer = new char[64 * 1024];
-        var record = new StringBuilder();
-        var stopped = false;
-        int read;
-        while (!stopped && (read = await reader.ReadAsync(buffer.AsMemory(), CancellationToken.None)) > 0)
-        {
-            var start = 0;
-            for (var i = 0; i < read && !stopped; i++)
-            {
-                if (buffer[i] != '\0') continue;
-                record.Append(buffer, start, i - start);
-                start = i + 1;
-                if (!take(record.ToString())) stopped = true;
-                record.Clear();
-            }
-            if (!stopped) record.Append(buffer, start, read - start);
-        }
-        if (stopped) Kill(process);
-        await process.WaitForExitAsync(CancellationToken.None);
-        var stderr = await stderrTask;
-        cancellationToken.ThrowIfCancellationRequested();
+        var (result, stopped) = await AgentGit.RunRecordsAsync(checkout, args, take, cancellationToken);
         if (stopped) return false;
-        if (process.ExitCode != 0) throw new GitFailedException($"git {args[0]} failed: {new GitRun(process.ExitCode, "", stderr).FirstErrorLine}");
+        if (!result.Ok) throw new GitException($"git {args[0]} failed: {result.FirstErrorLine}");
         return true;
-    }
-
-    private static void Kill(Process process)
-    {
-        try { process.Kill(entireProcessTree: true); } catch (InvalidOperationException) { }
     }
 
     public static string Describe(long bytes) =>

@@ -99,9 +99,9 @@ public sealed class SnapshotHistory(AgentOptions options, CheckoutLocks locks, I
         if (baseline is null) return;
         var keep = new SortedSet<string>(StringComparer.Ordinal) { baseline };
         var head = await AgentGit.RunAsync(checkout, new[] { "rev-parse", "--verify", "--quiet", "HEAD^{commit}" }, none);
-        if (head.Success && BundleHeader.IsObjectId(head.Stdout.Trim())) keep.Add(head.Stdout.Trim());
+        if (head.Ok && BundleHeader.IsObjectId(head.Stdout.Trim())) keep.Add(head.Stdout.Trim());
         foreach (var (commit, _) in RecentBaselines(user, project, DateTimeOffset.UtcNow))
-            if (await CheckoutBaseline.HasCommitAsync(checkout, commit, none)) keep.Add(commit);
+            if ((await AgentGit.RunAsync(checkout, new[] { "cat-file", "-e", commit + "^{commit}" }, none)).Ok) keep.Add(commit);
 
         // Snapshots other than the baseline stay reachable through refs of their own.
         var refs = new System.Text.StringBuilder();
