@@ -1,4 +1,5 @@
 using System.Collections;
+using Patchwire.Agent.Sandbox;
 using Patchwire.Core.Configuration;
 
 namespace Patchwire.Agent.Configuration;
@@ -28,6 +29,9 @@ public sealed class AgentOptions
     public required long MaxBundleBytes { get; init; }
     /// <summary>How often remembered last-seen times are written to the registry. PW_LAST_SEEN_FLUSH_SEC, default 60.</summary>
     public required TimeSpan LastSeenFlushInterval { get; init; }
+
+    /// <summary>The AI sandbox: PW_SANDBOX, PW_SANDBOX_NETWORK, PW_AI_CREDENTIALS, PW_AI_ENV (SPEC section 14).</summary>
+    public SandboxSettings Sandbox { get; init; } = new();
 
     public string SessionsFile => Path.Combine(Home, "agent-sessions.json");
     public string StateDirectory => Path.Combine(Home, "agent-state");
@@ -74,6 +78,7 @@ public sealed class AgentOptions
             MaxPromptBytes = Long(env, "PW_MAX_PROMPT_BYTES", 1024 * 1024, 1, int.MaxValue),
             MaxBundleBytes = Long(env, "PW_MAX_BUNDLE_BYTES", 2L * 1024 * 1024 * 1024, 1024, long.MaxValue),
             LastSeenFlushInterval = TimeSpan.FromSeconds(Int(env, "PW_LAST_SEEN_FLUSH_SEC", 60, 1, 86400)),
+            Sandbox = SandboxSettings.FromEnvironment(env),
         };
     }
 

@@ -1,4 +1,5 @@
 using Patchwire.Agent.Configuration;
+using Patchwire.Agent.Sandbox;
 
 namespace Patchwire.Agent.Runs;
 
@@ -12,6 +13,7 @@ public static class RunsModule
             var options = sp.GetRequiredService<AgentOptions>();
             return new RunScheduler(options.MaxConcurrentTotal, options.MaxConcurrentPerUser);
         });
+        services.AddSingleton<AiSandbox>();
         services.AddSingleton<AiRunner>();
         services.AddSingleton<RunJournal>();
         services.AddSingleton<RunExecutor>();
