@@ -84,8 +84,9 @@ public sealed class AiSandbox
         foreach (var folder in installFolders)
             if (sensitive.Any(s => IsInside(folder, s)))
                 throw new AiStartException($"The AI command's folder {folder} lies in the agent's state or a checkout; install the AI elsewhere (PW_AI_BIN).");
-        var shown = AiInstallTree.SystemFolders.Concat(installFolders).ToList();
-        var hidden = sensitive.Where(s => Directory.Exists(s) && shown.Any(f => IsInside(s, f))).Distinct().ToList();
+        // Each top-level folder of the agent's state becomes an empty read-only folder, whatever it lies under (a shown
+        // system folder, or the private /tmp): only the user's own home and checkout are mounted back inside it.
+        var hidden = sensitive.Where(s => !sensitive.Any(other => other != s && IsInside(s, other))).ToList();
 
         var layout = new SandboxLayout(realCheckout, home, AiHome.CredentialBinds(_options.Sandbox.CredentialFiles, home), installFolders, hidden, _options.Sandbox.Network);
         return new AiLaunch(Bwrap, BwrapArguments.Build(layout, _runningAsRoot), home);

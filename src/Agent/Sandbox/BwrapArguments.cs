@@ -14,7 +14,7 @@ public sealed record SandboxLayout(
 /// <summary>
 /// The bubblewrap command line for one AI run. Mounts go in order, later ones on top: the system read-only, a
 /// fresh /proc and /dev for the run's own PID namespace, a private /tmp, the AI's install tree read-only, empty
-/// folders over the agent's state wherever it lies under something shown, the user's private home, the credential
+/// read-only folders over the agent's state, the user's private home, the credential
 /// files read-only, the checkout read-write, and last the checkout's .git read-only on top of it.
 /// </summary>
 public static class BwrapArguments
@@ -70,7 +70,9 @@ public static class BwrapArguments
         args.AddRange(new[] { "--bind", layout.Checkout, layout.Checkout });
         var git = Path.Combine(layout.Checkout, ".git");
         if (Directory.Exists(git) || File.Exists(git)) args.AddRange(new[] { "--ro-bind", git, git });
-        // The sandbox's own root (the folders bwrap made to hold the mounts, such as the checkout's parents) is read-only.
+        // The sandbox's own root and the empty folders over the agent's state (which hold the checkout's and the home's
+        // parents) are read-only: the AI can write in its checkout, its home and /tmp, nowhere else.
+        foreach (var hidden in layout.HiddenPaths) args.AddRange(new[] { "--remount-ro", hidden });
         args.AddRange(new[] { "--remount-ro", "/", "--chdir", layout.Checkout, "--" });
         return args;
     }

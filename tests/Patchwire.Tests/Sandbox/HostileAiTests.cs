@@ -103,21 +103,20 @@ public sealed class HostileAiTests
             try "echo {{forged}} > '{{bed.Outside}}/pwned'"
             try "echo {{forged}} > /etc/pwned-by-ai"
             try "echo {{forged}} > /usr/pwned-by-ai"
+            try "mkdir -p ../other && echo {{forged}} > ../other/x"
             try "printf '[core]\n\tfsmonitor = touch {{planted}}\n' >> .git/config"
             try "printf '#!/bin/sh\ntouch {{planted}}\n' > .git/hooks/post-checkout && chmod +x .git/hooks/post-checkout"
             try "echo x > .git/info/planted"
             try "rm -rf .git"
             try "git commit -q --allow-empty -m planted"
-            # The checkout's parent folders inside the sandbox are scratch (the private /tmp here): nothing reaches the host.
-            mkdir -p ../other && echo {{forged}} > ../other/x
             echo "a normal change" >> src/app.txt
             """);
 
         var result = await bed.AskAsync("ana", "app");
 
         var returned = Returned(result);
-        Assert.DoesNotContain("WROTE:", returned);
-        Assert.Equal(15, returned.Split('\n').Count(l => l.StartsWith("refused: ", StringComparison.Ordinal)));
+        Assert.False(returned.Contains("WROTE:"), returned);
+        Assert.Equal(16, returned.Split('\n').Count(l => l.StartsWith("refused: ", StringComparison.Ordinal)));
         Assert.Equal(new[] { "src/app.txt" }, result.GetProperty("files").EnumerateArray().Select(f => f.GetString()));
         CheckoutAssert.SameTree(benBefore, ben.Path);
         Assert.False(File.Exists(Path.Combine(bed.Home, "pwned")));
@@ -154,10 +153,10 @@ public sealed class HostileAiTests
             cat > /dev/null
             echo "pids: $(ls /proc | grep -E '^[0-9]+$' | tr '\n' ' ')"
             kill -9 {bed.Agent.Pid} 2>/dev/null && echo "KILLED the agent" || echo "kill refused"
-            sleep 300 &
-            setsid sleep 301 &
-            nohup sleep 302 > /dev/null 2>&1 &
-            ( cd /tmp && sleep 303 ) &
+            sleep 3171 &
+            setsid sleep 3172 &
+            nohup sleep 3173 > /dev/null 2>&1 &
+            ( cd /tmp && sleep 3174 ) &
             echo "started background processes"
             """);
 
@@ -174,7 +173,7 @@ public sealed class HostileAiTests
         Assert.True(pids.Count <= 12 && pids.All(p => p < 50), "the AI saw other processes: " + string.Join(' ', pids));
         Assert.DoesNotContain(bed.Agent.Pid, pids.Where(p => p >= 50));
         Assert.Empty(await SandboxTestBed.WaitNoProcessesInAsync(ana.Path, TimeSpan.FromSeconds(10)));
-        Assert.DoesNotContain(HostProcessesNamed("sleep 30"), p => true);
+        Assert.DoesNotContain(HostProcessesNamed("sleep 317"), p => true);
     }
 
     /// <summary>Host processes whose command line starts with <paramref name="prefix"/> and whose cwd is not outside every sandbox.</summary>
