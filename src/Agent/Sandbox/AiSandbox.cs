@@ -13,15 +13,12 @@ public sealed record AiLaunch(string? Wrapper, IReadOnlyList<string> WrapperArgs
 /// </summary>
 public sealed class AiSandbox
 {
-    public const string BwrapPath = "/usr/bin/bwrap";
-
     private readonly AgentOptions _options;
     private readonly bool _runningAsRoot;
 
-    public AiSandbox(AgentOptions options) : this(options, FindBwrap()) { }
-
-    internal AiSandbox(AgentOptions options, string? bwrap)
+    public AiSandbox(AgentOptions options)
     {
+        var bwrap = OperatingSystem.IsLinux() && File.Exists(options.Sandbox.BwrapPath) ? options.Sandbox.BwrapPath : null;
         _options = options;
         _runningAsRoot = !OperatingSystem.IsWindows() && GetEuid() == 0;
         var settings = options.Sandbox;
@@ -37,7 +34,7 @@ public sealed class AiSandbox
             return;
         }
         var why = OperatingSystem.IsLinux()
-            ? $"bubblewrap ({BwrapPath}) is not installed; install the 'bubblewrap' package"
+            ? $"bubblewrap ({settings.BwrapPath}) is not installed; install the 'bubblewrap' package"
             : $"there is no AI sandbox on {(OperatingSystem.IsMacOS() ? "macOS" : OperatingSystem.IsWindows() ? "Windows" : "this system")} yet";
         if (settings.Mode == SandboxMode.Bwrap)
             throw new ConfigurationException($"PW_SANDBOX=bwrap but {why}.");
@@ -101,8 +98,6 @@ public sealed class AiSandbox
 
     private static bool IsInside(string path, string folder) =>
         path == folder || path.StartsWith(folder.TrimEnd('/') + "/", StringComparison.Ordinal);
-
-    private static string? FindBwrap() => OperatingSystem.IsLinux() && File.Exists(BwrapPath) ? BwrapPath : null;
 
     private static uint GetEuid() => OperatingSystem.IsWindows() ? 1 : NativeMethods.geteuid();
 

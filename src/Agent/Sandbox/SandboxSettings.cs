@@ -22,6 +22,10 @@ public sealed partial class SandboxSettings
     /// <summary>Credential files named by the admin (each must exist; 'none' for no file), or null for Claude Code's default files when present.</summary>
     public IReadOnlyList<string>? CredentialFiles { get; init; }
     public IReadOnlyList<string> ExtraEnvironment { get; init; } = Array.Empty<string>();
+    /// <summary>Where bubblewrap is: PW_SANDBOX_BWRAP, default /usr/bin/bwrap (the Debian/Ubuntu/Fedora package's path).</summary>
+    public string BwrapPath { get; init; } = DefaultBwrapPath;
+
+    public const string DefaultBwrapPath = "/usr/bin/bwrap";
 
     public static SandboxSettings FromEnvironment(IDictionary env)
     {
@@ -68,7 +72,10 @@ public sealed partial class SandboxSettings
                 names.Add(name);
             }
         }
-        return new SandboxSettings { Mode = mode, Network = network, CredentialFiles = credentials, ExtraEnvironment = names };
+        var bwrap = PatchwireHome.Get(env, "PW_SANDBOX_BWRAP")?.Trim() ?? DefaultBwrapPath;
+        if (!Path.IsPathRooted(bwrap))
+            throw new ConfigurationException($"PW_SANDBOX_BWRAP must be an absolute path, got '{bwrap}'.");
+        return new SandboxSettings { Mode = mode, Network = network, CredentialFiles = credentials, ExtraEnvironment = names, BwrapPath = bwrap };
     }
 
     [GeneratedRegex("^[A-Za-z_][A-Za-z0-9_]*$")]
