@@ -17,7 +17,30 @@ public static class AiHome
         CreatePrivate(parent);
         var home = Path.Combine(parent, user);
         CreatePrivate(home);
+        WriteGitIdentity(home, user);
         return home;
+    }
+
+    /// <summary>
+    /// The AI's own git (a commit it makes) needs an identity, and the admin's ~/.gitconfig is not the AI's: the first
+    /// run writes one naming the user. The AI or the admin may change it; it only ever affects that user's AI.
+    /// </summary>
+    private static void WriteGitIdentity(string home, string user)
+    {
+        var file = Path.Combine(home, ".gitconfig");
+        if (File.Exists(file) || new FileInfo(file).LinkTarget is not null) return;
+        var text = $"[user]\n\tname = {user} (AI via Patchwire)\n\temail = {user}@patchwire.invalid\n";
+        try
+        {
+            using var stream = new FileStream(file, new FileStreamOptions
+            {
+                Mode = FileMode.CreateNew,
+                Access = FileAccess.Write,
+                UnixCreateMode = OperatingSystem.IsWindows() ? null : UnixFileMode.UserRead | UnixFileMode.UserWrite,
+            });
+            stream.Write(System.Text.Encoding.UTF8.GetBytes(text));
+        }
+        catch (IOException) when (File.Exists(file)) { }
     }
 
     /// <summary>The credential files that exist now, each with the path it gets inside the private home.</summary>
