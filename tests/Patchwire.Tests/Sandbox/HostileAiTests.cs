@@ -223,9 +223,9 @@ public sealed class HostileAiTests
         foreach (var hidden in new[] { "legacy-secret-token-value", "not-listed-value", "aws-secret-value", "PW_HOME", "PW_SANDBOX", "PW_AI_BIN" })
             Assert.DoesNotContain(hidden, ana);
         // Each user's home holds only that user's AI state, and is the owner's alone.
-        Assert.Contains("home holds: seen-by-ana", ana);
-        Assert.Contains("home holds: seen-by-ben", ben);
-        Assert.DoesNotContain("seen-by-ana", ben);
+        string HomeLine(string stdout) => stdout.Split('\n').Single(l => l.StartsWith("home holds: ", StringComparison.Ordinal));
+        Assert.Equal("home holds: .gitconfig seen-by-ana", HomeLine(ana).Trim());
+        Assert.Equal("home holds: .gitconfig seen-by-ben", HomeLine(ben).Trim());
         Assert.True(File.Exists(Path.Combine(anaHome, "seen-by-ana")));
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(anaHome));
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(Path.Combine(bed.Home, "ai-home")));
