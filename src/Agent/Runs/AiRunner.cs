@@ -11,7 +11,8 @@ namespace Patchwire.Agent.Runs;
 /// is one, with an allowlisted environment and the user's private HOME, the prompt on stdin, stdout and stderr captured
 /// up to <see cref="OutputLimitBytes"/> each, and PW_TIMEOUT_SEC (or cancellation, e.g. the client going away) killing
 /// its whole process group, grandchildren included. The pid on record is setsid's, i.e. bwrap's when sandboxed: the
-/// leader of the process group that holds the sandbox's PID 1, whose death takes the whole sandbox with it.
+/// leader of the process group that holds the sandbox's PID 1, whose death takes the whole sandbox with it. bwrap
+/// also dies with the agent (--die-with-parent), so a killed agent leaves no sandboxed AI at work.
 /// </summary>
 public sealed class AiRunner(AgentOptions options, AiSandbox sandbox)
 {
@@ -52,7 +53,8 @@ public sealed class AiRunner(AgentOptions options, AiSandbox sandbox)
         var clock = Stopwatch.StartNew();
         try
         {
-            if (!process.Start()) throw new AiStartException($"The AI command '{options.AiBin}' did not start.");
+            if (!await ProcessGroup.StartOnLauncherThreadAsync(process).ConfigureAwait(false))
+                throw new AiStartException($"The AI command '{options.AiBin}' did not start.");
         }
         catch (System.ComponentModel.Win32Exception ex)
         {

@@ -31,7 +31,10 @@ public static class BwrapArguments
     {
         var args = new List<string>
         {
-            "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
+            // --die-with-parent: the sandbox dies with the agent (the AI is started from a thread that lives as long as
+            // the agent; see ProcessGroup). No --new-session: setsid already gave bwrap a session of its own, and the
+            // sandbox's PID 1 must stay in bwrap's process group, which is what a timeout or a cancel kills.
+            "--die-with-parent", "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
             "--hostname", "patchwire-sandbox",
         };
         if (layout.Network == SandboxNetwork.None) args.Add("--unshare-net");
