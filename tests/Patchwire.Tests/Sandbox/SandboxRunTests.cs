@@ -77,6 +77,43 @@ public sealed class SandboxRunTests
     }
 
     [SandboxFact]
+    public async Task A_sandbox_that_outlived_its_agent_is_killed_whole_on_restart_before_the_checkout_is_restored()
+    {
+        // As if an agent without --die-with-parent had been killed mid-run: a sandbox still at work in the checkout,
+        // with a child that left the session and the checkout, and the journal entry naming bwrap's pid.
+        await using var bed = await SandboxTestBed.StartAsync("exit 0");
+        var repo = bed.CreateCheckout("ana", "app", "ana's file");
+        var before = CheckoutAssert.Fingerprint(repo.Path);
+        var head = repo.Head;
+        await bed.Agent.StopAsync();
+        var psi = new System.Diagnostics.ProcessStartInfo("/usr/bin/setsid") { WorkingDirectory = repo.Path, UseShellExecute = false, RedirectStandardInput = true };
+        foreach (var arg in new[]
+        {
+            "/usr/bin/bwrap", "--unshare-pid", "--ro-bind", "/usr", "/usr", "--symlink", "usr/bin", "/bin", "--symlink", "usr/lib", "/lib",
+            "--symlink", "usr/lib64", "/lib64", "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--bind", repo.Path, repo.Path, "--chdir", repo.Path,
+            "/bin/bash", "-c", "( cd /tmp && setsid sleep 301 ) & echo change >> src/app.txt; while true; do sleep 0.1; done",
+        }) psi.ArgumentList.Add(arg);
+        using var bwrap = System.Diagnostics.Process.Start(psi)!;
+        Directory.CreateDirectory(bed.JournalFolder);
+        File.WriteAllText(Path.Combine(bed.JournalFolder, "20260101000000000-leftover.json"), JsonSerializer.Serialize(new
+        {
+            id = "20260101000000000-leftover", checkout = repo.Path, baseCommit = head, headRef = "refs/heads/main", startedAt = DateTimeOffset.UtcNow, aiProcessId = bwrap.Id,
+        }));
+        var seen = await ProcessProbe.PollAsync(() => Task.FromResult(SandboxedSleeps().Count > 0 && repo.Status.Length > 0), s => s, TimeSpan.FromSeconds(20));
+        Assert.True(seen, "the leftover sandbox did not start");
+
+        await bed.RestartAsync();
+
+        Assert.True(bwrap.WaitForExit(10_000), "bwrap survived the restart");
+        Assert.Empty(SandboxTestBed.ProcessesIn(repo.Path));
+        Assert.Empty(SandboxedSleeps());
+        Assert.Contains(bed.Agent.Output, l => l.Contains("restored") && l.Contains(repo.Path));
+        CheckoutAssert.SameTree(before, repo.Path);
+        Assert.Equal(head, repo.Head);
+        Assert.Equal("", repo.Status);
+    }
+
+    [SandboxFact]
     public async Task A_sandboxed_run_over_its_time_limit_is_stopped_with_every_process_and_restored()
     {
         await using var bed = await SandboxTestBed.StartAsync(WorkForever, new Dictionary<string, string?> { ["PW_TIMEOUT_SEC"] = "3" });
