@@ -38,6 +38,7 @@ public static class AgentCommandLine
         WebApplication app;
         AgentOptions options;
         Sandbox.AiSandbox sandbox;
+        StatePermissions.RestrictUmask();
         try
         {
             options = AgentOptions.FromEnvironment();
