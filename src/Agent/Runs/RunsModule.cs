@@ -1,4 +1,5 @@
 using Patchwire.Agent.Configuration;
+using Patchwire.Agent.Policy;
 using Patchwire.Agent.Sandbox;
 
 namespace Patchwire.Agent.Runs;
@@ -25,7 +26,7 @@ public static class RunsModule
 
     public static IEndpointRouteBuilder MapPatchwireRuns(this IEndpointRouteBuilder app)
     {
-        app.MapPost("/ask", (HttpContext context, AskEndpoint ask) => ask.HandleAsync(context));
+        app.MapPost("/ask", (HttpContext context, AskEndpoint ask) => ask.HandleAsync(context)).RequireUserPolicyForBodyProject();
         app.MapGet("/queue", (RunScheduler scheduler) => Results.Json(scheduler.Snapshot()));
         return app;
     }
