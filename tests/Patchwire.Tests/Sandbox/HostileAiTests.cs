@@ -83,6 +83,7 @@ public sealed class HostileAiTests
         var ben = bed.CreateCheckout("ben", "app", Marker("BEN-SECRET"));
         var ana = bed.CreateCheckout("ana", "app", Marker("ana-own"));
         await bed.AskAsync("ben", "app");
+        await bed.AskAsync("ana", "app"); // the agent writes the checkout's .git/config itself before a run
         var benBefore = CheckoutAssert.Fingerprint(ben.Path);
         var anaHead = ana.Head;
         var gitConfig = File.ReadAllBytes(Path.Combine(ana.Path, ".git", "config"));

@@ -61,10 +61,17 @@ public sealed class SandboxLayoutTests
         Directory.Move(Path.Combine(repo.Path, ".git"), elsewhere);
         File.CreateSymbolicLink(Path.Combine(repo.Path, ".git"), elsewhere);
 
-        var result = await bed.AskAsync("ana", "app");
+        using var client = bed.Client("ana");
+        await using var ask = await Runs.AskStream.OpenAsync(client, new { prompt = "go", project = "app" });
 
-        Assert.Equal("error", result.GetProperty("type").GetString());
-        Assert.Contains(".git", result.GetProperty("message").GetString());
+        // Refused before the stream (the agent's git refuses a linked .git) or as the run's error event.
+        if (ask.Status == System.Net.HttpStatusCode.OK)
+        {
+            await ask.ReadAllAsync();
+            Assert.Equal("error", ask.Final.GetProperty("type").GetString());
+            Assert.Contains(".git", ask.Final.GetProperty("message").GetString());
+        }
+        else Assert.Contains("not a git repository", ask.ErrorBody); // the agent's git does not follow a linked .git
         Assert.False(File.Exists(Path.Combine(repo.Path, "ran.txt")));
     }
 }
