@@ -37,11 +37,15 @@ public static class AgentCommandLine
         }
         WebApplication app;
         AgentOptions options;
+        Sandbox.AiSandbox sandbox;
         StatePermissions.RestrictUmask();
         try
         {
             options = AgentOptions.FromEnvironment();
             app = AgentApplication.Build(options);
+            // Decided before anything else: with PW_SANDBOX=bwrap and no bubblewrap the agent must not start at all.
+            sandbox = app.Services.GetRequiredService<Sandbox.AiSandbox>();
+            if (sandbox.StartWarning is { } warning) Console.Error.WriteLine(warning);
             await app.StartAsync(); // runs Hosting.AgentStartup (registry, migration, recovery, sessions) before the port opens
         }
         catch (Exception ex) when (ex is ConfigurationException or RegistryException or IOException or UnauthorizedAccessException)
@@ -51,7 +55,7 @@ public static class AgentCommandLine
         }
 
         Console.WriteLine($"patchwire-agent listening on {AgentApplication.ListeningUrl(app, options)}");
-        Console.WriteLine($"caps: {options.MaxConcurrentTotal} total, {options.MaxConcurrentPerUser} per user; audit: {options.AuditLog}");
+        Console.WriteLine($"caps: {options.MaxConcurrentTotal} total, {options.MaxConcurrentPerUser} per user; audit: {options.AuditLog}; {sandbox.Banner}");
         Console.Out.Flush();
         await app.WaitForShutdownAsync();
         return 0;

@@ -21,6 +21,8 @@ BeforeAll {
     $psi.UseShellExecute = $false
     $psi.Environment['PW_HOME'] = $Box
     $psi.Environment['PW_AGENT_PORT'] = '0'
+    # The stand-in and its notes live in TestDrive, which the AI sandbox would hide (the sandbox has its own xunit tests).
+    $psi.Environment['PW_SANDBOX'] = 'off'
     $psi.Environment['PW_AI_BIN'] = 'bash'
     $psi.Environment['PW_AI_ARGS'] = "'$standIn' --print --standin-dir '$(Join-Path $TestDrive 'stand-in')'"
     $script:Agent = [System.Diagnostics.Process]::Start($psi)

@@ -19,6 +19,8 @@ BeforeAll {
     foreach ($key in @($psi.Environment.Keys | Where-Object { $_ -like 'PW_*' })) { $psi.Environment.Remove($key) | Out-Null }
     $psi.Environment['PW_HOME'] = $AgentHome
     $psi.Environment['PW_AGENT_PORT'] = '0'
+    # The stand-in and its notes live in TestDrive, which the AI sandbox would hide (the sandbox has its own xunit tests).
+    $psi.Environment['PW_SANDBOX'] = 'off'
     $psi.Environment['PW_AI_BIN'] = 'bash'
     $psi.Environment['PW_AI_ARGS'] = "'$ai'"
     $script:AgentProcess = [Diagnostics.Process]::Start($psi)
