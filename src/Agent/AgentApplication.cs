@@ -22,6 +22,8 @@ public static class AgentApplication
         builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; });
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         builder.Logging.AddFilter("Patchwire", LogLevel.Information);
+        // A failed start (port in use) is one line from AgentCommandLine, not this logger's stack trace.
+        builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.Critical);
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(15));
 
         builder.WebHost.ConfigureKestrel(kestrel =>

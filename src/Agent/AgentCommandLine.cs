@@ -1,4 +1,5 @@
 using Patchwire.Agent.Configuration;
+using Patchwire.Agent.Hosting;
 using Patchwire.Core.Identity;
 
 namespace Patchwire.Agent;
@@ -40,6 +41,7 @@ public static class AgentCommandLine
         try
         {
             options = AgentOptions.FromEnvironment();
+            StateFolderCheck.Run(options);
             app = AgentApplication.Build(options);
             AgentApplication.PrepareState(app);
         }
@@ -49,11 +51,49 @@ public static class AgentCommandLine
             return 2;
         }
 
-        await app.StartAsync();
+        try
+        {
+            await app.StartAsync();
+        }
+        catch (Exception ex)
+        {
+            Console.Error.WriteLine($"patchwire-agent: {StartFailure(ex, options)}");
+            return 2;
+        }
         Console.WriteLine($"patchwire-agent listening on {AgentApplication.ListeningUrl(app, options)}");
         Console.WriteLine($"caps: {options.MaxConcurrentTotal} total, {options.MaxConcurrentPerUser} per user; audit: {options.AuditLog}");
+        Console.WriteLine(AiCommandLine(options));
+        if (StdinShutdown.Requested) StdinShutdown.Start(app.Lifetime);
         Console.Out.Flush();
         await app.WaitForShutdownAsync();
         return 0;
+    }
+
+    /// <summary>One line for a start that failed after the settings were read: never a stack trace.</summary>
+    private static string StartFailure(Exception ex, AgentOptions options)
+    {
+        for (var e = ex; e is not null; e = e.InnerException)
+        {
+            if (e is Microsoft.AspNetCore.Connections.AddressInUseException)
+                return $"port {options.Port} on {options.Host} is already in use (another agent still running?). " +
+                       "Stop that process, or choose another port with PW_AGENT_PORT (Start-PatchwireAgent -Port).";
+            if (e is System.Net.Sockets.SocketException { SocketErrorCode: System.Net.Sockets.SocketError.AddressNotAvailable })
+                return $"cannot listen on {options.Host}: no network interface of this machine has that address. Set PW_AGENT_HOST to one of its addresses, or 0.0.0.0 for all.";
+            if (e is System.Net.Sockets.SocketException { SocketErrorCode: System.Net.Sockets.SocketError.AccessDenied })
+                return $"not allowed to listen on port {options.Port} (ports below 1024 need privileges). Choose another port with PW_AGENT_PORT.";
+        }
+        var inner = ex;
+        while (inner.InnerException is not null && inner is AggregateException) inner = inner.InnerException;
+        return $"could not start: {inner.Message.ReplaceLineEndings(" ")}";
+    }
+
+    /// <summary>The banner's AI line: which command runs, and whether this box can find it.</summary>
+    private static string AiCommandLine(AgentOptions options)
+    {
+        var command = string.Join(" ", new[] { options.AiBin }.Concat(options.AiArgs));
+        var resolved = Health.CommandResolver.Resolve(options.AiBin);
+        return resolved is not null
+            ? $"ai: {command} (found: {resolved})"
+            : $"ai: {command} (NOT FOUND on PATH: every ask fails until it is installed on this box, or PW_AI_BIN names it)";
     }
 }
