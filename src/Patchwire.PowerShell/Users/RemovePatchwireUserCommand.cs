@@ -23,6 +23,7 @@ public sealed class RemovePatchwireUserCommand : UserCmdletBase
 
     protected override void ProcessRecord()
     {
+        if (!Exists(Name)) return;
         if (!Force && !ShouldProcess(Name, "Remove Patchwire user")) return;
         if (Force && MyInvocation.BoundParameters.ContainsKey("WhatIf") && !ShouldProcess(Name, "Remove Patchwire user")) return;
         var removed = Try(() => Registry.Remove(Name), Name);

@@ -14,6 +14,7 @@ public abstract class SetUserStateCommandBase : UserCmdletBase
 
     internal void SetDisabled(bool disabled, string action)
     {
+        if (!Exists(Name)) return;
         if (!ShouldProcess(Name, action)) return;
         var user = Try(() => Registry.SetDisabled(Name, disabled), Name);
         if (user is not null && PassThru) WriteObject(PatchwireUser.From(user));
