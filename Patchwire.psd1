@@ -9,7 +9,29 @@
     PowerShellVersion    = '5.1'
     CompatiblePSEditions = @('Desktop', 'Core')
     NestedModules        = @('out/Patchwire/Patchwire.psd1')
-    CmdletsToExport      = '*'
+    # Explicit, so that discovery needs no loading; Module.Tests.ps1 checks it against the assembly's cmdlets.
+    CmdletsToExport      = @(
+        'Disable-PatchwireUser'
+        'Enable-PatchwireUser'
+        'Get-PatchwireAuditLog'
+        'Get-PatchwireChatSession'
+        'Get-PatchwireConfiguration'
+        'Get-PatchwireQueue'
+        'Get-PatchwireUser'
+        'Invoke-PatchwireAgentCli'
+        'Invoke-PatchwireAsk'
+        'Invoke-PatchwireChat'
+        'Invoke-PatchwireCli'
+        'Invoke-PatchwirePatch'
+        'New-PatchwireUser'
+        'Remove-PatchwireChatSession'
+        'Remove-PatchwireUser'
+        'Reset-PatchwireUserToken'
+        'Set-PatchwireConfiguration'
+        'Start-PatchwireAgent'
+        'Sync-PatchwireProject'
+        'Test-PatchwireConnection'
+    )
     FunctionsToExport    = @()
     VariablesToExport    = @()
     AliasesToExport      = @('patchwire', 'patchwire-agent')

@@ -17,7 +17,30 @@
         'Formats/Chat.format.ps1xml',
         'Formats/Sync.format.ps1xml'
     )
-    CmdletsToExport      = '*'
+    TypesToProcess       = @('Formats/Patchwire.types.ps1xml')
+    # Explicit, so that discovery needs no loading; Module.Tests.ps1 checks it against the assembly's cmdlets.
+    CmdletsToExport      = @(
+        'Disable-PatchwireUser'
+        'Enable-PatchwireUser'
+        'Get-PatchwireAuditLog'
+        'Get-PatchwireChatSession'
+        'Get-PatchwireConfiguration'
+        'Get-PatchwireQueue'
+        'Get-PatchwireUser'
+        'Invoke-PatchwireAgentCli'
+        'Invoke-PatchwireAsk'
+        'Invoke-PatchwireChat'
+        'Invoke-PatchwireCli'
+        'Invoke-PatchwirePatch'
+        'New-PatchwireUser'
+        'Remove-PatchwireChatSession'
+        'Remove-PatchwireUser'
+        'Reset-PatchwireUserToken'
+        'Set-PatchwireConfiguration'
+        'Start-PatchwireAgent'
+        'Sync-PatchwireProject'
+        'Test-PatchwireConnection'
+    )
     FunctionsToExport    = @()
     VariablesToExport    = @()
     AliasesToExport      = @('patchwire', 'patchwire-agent')

@@ -3,11 +3,17 @@ using Patchwire.Agent.Identity;
 
 namespace Patchwire.Agent.Chat;
 
-/// <summary>GET /session/{uuid}/status and DELETE /session/{uuid}, as upstream. Only the caller's own sessions exist for them.</summary>
+/// <summary>
+/// GET /session/{uuid}/status and DELETE /session/{uuid}, as upstream, and GET /sessions (the caller's sessions,
+/// oldest first). Only the caller's own sessions exist for them.
+/// </summary>
 public static class SessionEndpoints
 {
     public static IEndpointRouteBuilder MapSessionEndpoints(this IEndpointRouteBuilder app)
     {
+        app.MapGet("/sessions", (HttpContext context, ChatSessionStore store) =>
+            Results.Json(new { sessions = store.ListOf(context.GetCaller().Name).Select(StatusOf).ToList() }));
+
         app.MapGet("/session/{uuid}/status", (string uuid, HttpContext context, ChatSessionStore store) =>
         {
             if (ChatRequest.InvalidUuid(uuid) is { } invalid) return invalid;
@@ -39,5 +45,6 @@ public static class SessionEndpoints
         errorMessage = s.ErrorMessage,
         project = s.Project,
         turnCount = s.TurnCount,
+        createdAt = s.CreatedAt,
     };
 }

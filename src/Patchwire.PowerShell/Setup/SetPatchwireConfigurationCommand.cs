@@ -25,7 +25,7 @@ public sealed class SetPatchwireConfigurationCommand : PSCmdlet
     [Alias("UserName")]
     public string? User { get; set; }
 
-    [Parameter(HelpMessage = "Save even when the agent rejects the token (401) or reports the user disabled (403).")]
+    [Parameter(HelpMessage = "Save even when the agent rejects the token (401), reports the user disabled (403) or cannot be reached.")]
     public SwitchParameter Force { get; set; }
 
     [Parameter(HelpMessage = "Return the saved settings (token masked).")]

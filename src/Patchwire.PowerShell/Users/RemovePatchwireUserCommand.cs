@@ -13,6 +13,7 @@ public sealed class RemovePatchwireUserCommand : UserCmdletBase
 {
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true, HelpMessage = "The user to remove.")]
     [Alias("User", "UserName")]
+    [ArgumentCompleter(typeof(Completion.UserNameCompleter))]
     public string Name { get; set; } = "";
 
     [Parameter(HelpMessage = "Remove without asking for confirmation.")]

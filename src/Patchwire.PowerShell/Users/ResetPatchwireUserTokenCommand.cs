@@ -14,6 +14,7 @@ public sealed class ResetPatchwireUserTokenCommand : UserCmdletBase
 {
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true, HelpMessage = "The user whose token to replace.")]
     [Alias("User", "UserName")]
+    [ArgumentCompleter(typeof(Completion.UserNameCompleter))]
     public string Name { get; set; } = "";
 
     [Parameter(HelpMessage = "A token to use instead of a generated one.")]

@@ -7,6 +7,7 @@ public abstract class SetUserStateCommandBase : UserCmdletBase
 {
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true, HelpMessage = "The user to change.")]
     [Alias("User", "UserName")]
+    [ArgumentCompleter(typeof(Completion.UserNameCompleter))]
     public string Name { get; set; } = "";
 
     [Parameter(HelpMessage = "Return the changed user.")]
