@@ -46,6 +46,10 @@ public sealed class SessionListTests
             var text = string.Join("\n", ps.Invoke("Get-PatchwireChatSession | Out-String -Width 80").Select(o => o.ToString()));
             Assert.Matches(@"SessionId\s+Project\s+Status\s+TurnCount\s+TokensOut", text);
             Assert.Contains(second, text);
+
+            // Tab completes -Session with the ids the agent lists.
+            var completions = ps.Invoke("$line = 'Remove-PatchwireChatSession -Session '; (TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches.CompletionText");
+            Assert.Equal(new[] { second }, completions.Select(o => o.ToString()));
         }
         using (var ps = new PowerShellSession(laptop.Path, new Dictionary<string, string?> { ["PW_AGENT_URL"] = bed.Agent.BaseUrl, ["PW_TOKEN"] = bed.Token("cy") }))
             Assert.Empty(ps.Invoke("Get-PatchwireChatSession"));
