@@ -45,6 +45,5 @@ public static class SessionEndpoints
         errorMessage = s.ErrorMessage,
         project = s.Project,
         turnCount = s.TurnCount,
-        createdAt = s.CreatedAt,
     };
 }
