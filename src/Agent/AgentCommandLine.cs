@@ -41,7 +41,7 @@ public static class AgentCommandLine
         try
         {
             options = AgentOptions.FromEnvironment();
-            StateFolderCheck.Run(options);
+            foreach (var warning in StateFolderCheck.Run(options)) Console.Error.WriteLine($"patchwire-agent: {warning}");
             app = AgentApplication.Build(options);
             AgentApplication.PrepareState(app);
         }

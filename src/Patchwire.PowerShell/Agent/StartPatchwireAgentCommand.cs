@@ -91,6 +91,7 @@ public sealed class StartPatchwireAgentCommand : PSCmdlet
         void Show((bool IsError, string Line) item)
         {
             if (!item.IsError) WriteObject(item.Line);
+            else if (item.Line.StartsWith("patchwire-agent: warning: ", StringComparison.Ordinal)) WriteWarning(item.Line.Substring("patchwire-agent: warning: ".Length));
             else if (item.Line.StartsWith("patchwire-agent:", StringComparison.Ordinal)) failures.Add(item.Line);
             else Host.UI.WriteErrorLine(item.Line);
         }

@@ -47,6 +47,18 @@ public sealed class AgentStartFailureTests
     }
 
     [Fact]
+    public async Task An_audit_log_folder_it_cannot_write_is_a_warning_and_the_agent_still_starts()
+    {
+        using var home = new TempDirectory();
+        var blocker = home.Combine("not-a-folder");
+        File.WriteAllText(blocker, "a file where the log's folder should be");
+        await using var agent = await AgentProcess.StartAsync(home.Path, new Dictionary<string, string?> { ["PW_AUDIT_LOG"] = Path.Combine(blocker, "agent.log") });
+        var warning = await agent.WaitForOutputAsync(l => l.StartsWith("patchwire-agent: warning: "));
+        Assert.Contains("PW_AUDIT_LOG", warning);
+        Assert.Contains("audit lines are lost", warning);
+    }
+
+    [Fact]
     public async Task The_banner_names_the_ai_command_and_whether_it_was_found()
     {
         using var home = new TempDirectory();
