@@ -66,6 +66,7 @@ public static class AgentApplication
         var migrated = LegacyTokenMigration.Run(options, users.Registry);
         if (migrated is not null) Console.WriteLine(migrated);
         Directory.CreateDirectory(options.ProjectsRoot);
+        StatePermissions.Restrict(options);
         app.PreparePatchwireRuns();
         app.PreparePatchwireChat();
     }

@@ -38,6 +38,7 @@ public static class AgentCommandLine
         }
         WebApplication app;
         AgentOptions options;
+        StatePermissions.RestrictUmask();
         try
         {
             options = AgentOptions.FromEnvironment();

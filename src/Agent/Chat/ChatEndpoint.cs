@@ -96,7 +96,8 @@ public sealed class ChatEndpoint(
             await NdjsonResponse.WriteEventAsync(context, new ChatTurnStartEvent { SessionId = request.Uuid, TurnIndex = turn.Index });
             turn.Clock.Start();
 
-            var resumed = turn.Session.AiSessionId;
+            // Checked again here, the last step before argv: agent-sessions.json may hold an id from an older agent.
+            var resumed = ChatRequest.IsUuid(turn.Session.AiSessionId) ? turn.Session.AiSessionId : null;
             var args = new List<string>(StreamJsonArgs);
             if (resumed is not null) { args.Add("--resume"); args.Add(resumed); }
 
