@@ -15,7 +15,9 @@
         'Formats/Audit.format.ps1xml',
         'Formats/Ask.format.ps1xml',
         'Formats/Chat.format.ps1xml',
-        'Formats/Sync.format.ps1xml'
+        'Formats/Sync.format.ps1xml',
+        'Formats/Policy.format.ps1xml',
+        'Formats/Usage.format.ps1xml'
     )
     TypesToProcess       = @('Formats/Patchwire.types.ps1xml')
     # Explicit, so that discovery needs no loading; Module.Tests.ps1 checks it against the assembly's cmdlets.
@@ -26,7 +28,9 @@
         'Get-PatchwireChatSession'
         'Get-PatchwireConfiguration'
         'Get-PatchwireQueue'
+        'Get-PatchwireUsage'
         'Get-PatchwireUser'
+        'Get-PatchwireUserPolicy'
         'Invoke-PatchwireAgentCli'
         'Invoke-PatchwireAsk'
         'Invoke-PatchwireChat'
@@ -37,6 +41,7 @@
         'Remove-PatchwireUser'
         'Reset-PatchwireUserToken'
         'Set-PatchwireConfiguration'
+        'Set-PatchwireUserPolicy'
         'Start-PatchwireAgent'
         'Sync-PatchwireProject'
         'Test-PatchwireConnection'

@@ -5,6 +5,7 @@ using Patchwire.Agent.Configuration;
 using Patchwire.Agent.Http;
 using Patchwire.Agent.Identity;
 using Patchwire.Agent.Runs;
+using Patchwire.Agent.Usage;
 using Patchwire.Core.Audit;
 using Patchwire.Core.Protocol;
 
@@ -22,6 +23,7 @@ public sealed class ChatEndpoint(
     RunExecutor executor,
     ChatSessionStore sessions,
     AuditLog audit,
+    UsageMeter usage,
     IHostApplicationLifetime lifetime,
     ILogger<ChatEndpoint> log)
 {
@@ -147,7 +149,7 @@ public sealed class ChatEndpoint(
                 TurnIndex = turn.Index,
                 Baseline = turn.Target.Baseline,
             });
-            audit.Append(new AuditEntry
+            var entry = new AuditEntry
             {
                 User = user,
                 Project = request.Project,
@@ -158,7 +160,9 @@ public sealed class ChatEndpoint(
                 Uuid = request.Uuid,
                 TokensIn = parser.TokensIn,
                 TokensOut = parser.TokensOut,
-            });
+            };
+            usage.FillChat(entry, parser.ResultJson);
+            audit.Append(entry);
         }
         catch (RunFailure failure)
         {

@@ -9,6 +9,7 @@ public sealed class PatchwireUser
     public bool Disabled { get; set; }
     public DateTime CreatedAt { get; set; }
     public DateTime? LastSeen { get; set; }
+    public PatchwireUserPolicy? Policy { get; set; }
 
     public string Status => Disabled ? "disabled" : "active";
 
@@ -18,6 +19,7 @@ public sealed class PatchwireUser
         Disabled = record.Disabled,
         CreatedAt = record.CreatedAt.UtcDateTime,
         LastSeen = record.LastSeen?.UtcDateTime,
+        Policy = PatchwireUserPolicy.From(record),
     };
 
     public override string ToString() => Name;
