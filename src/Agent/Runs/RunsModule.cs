@@ -32,6 +32,7 @@ public static class RunsModule
     /// <summary>Runs before the port opens: restores checkouts that a killed run left changed.</summary>
     public static void PreparePatchwireRuns(this WebApplication app)
     {
+        AgentGit.ConfigureFromEnvironment();
         foreach (var line in app.Services.GetRequiredService<RunRecovery>().RecoverAll())
             Console.WriteLine(line);
     }
