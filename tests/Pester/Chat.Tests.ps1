@@ -58,7 +58,7 @@ Describe 'Chat as a developer meets it' {
         $second.TurnIndex | Should -Be 2
         $second.Text | Should -Be 'turn 2'
         $second.Files.Path | Should -Be 'docs/notes.md'
-        ($second | Out-String) | Should -Match 'Session\s+Turn\s+Changes\s+TokensIn\s+TokensOut'
+        ($second | Out-String) | Should -Match 'SessionId\s+TurnIndex\s+Files\s+TokensOut'
         ($second | Format-List | Out-String) | Should -Match 'Text\s+: turn 2'
     }
 

@@ -82,7 +82,7 @@ Describe 'The laptop side as a developer meets it' {
             $result.Files.Path | Sort-Object | Should -Be @('app.txt', 'greeting.txt')
             $result.ExitCode | Should -Be 0
             $result.Baseline | Should -Match '^[0-9a-f]{40}$'
-            ($result | Out-String) | Should -Match 'Changes\s*:\s*2 files, \+2 -1'
+            ($result | Out-String) | Should -Match 'Files\s*:\s*2 files, \+2 -1'
             Test-Path greeting.txt | Should -BeFalse
             $applied = $result | Invoke-PatchwirePatch
             $applied.Method | Should -Be 'Direct'

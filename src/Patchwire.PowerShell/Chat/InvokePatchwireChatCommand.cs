@@ -24,6 +24,7 @@ public sealed class InvokePatchwireChatCommand : PSCmdlet
 
     [Parameter(ValueFromPipelineByPropertyName = true, HelpMessage = "The chat session to continue (a GUID). Leave it out to start a new session.")]
     [Alias("SessionId")]
+    [ArgumentCompleter(typeof(Completion.ChatSessionIdCompleter))]
     public Guid Session { get; set; }
 
     [Parameter(HelpMessage = "The project folder (default: the current folder; patchwire.yml is looked for up to the git top level).")]

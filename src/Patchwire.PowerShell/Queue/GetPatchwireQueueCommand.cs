@@ -15,7 +15,7 @@ public sealed class GetPatchwireQueueCommand : PSCmdlet
 {
     protected override void EndProcessing()
     {
-        var settings = UserSettings.Load(this, SessionState.Path.CurrentFileSystemLocation.ProviderPath);
+        var settings = QueueSettings.Load(this, SessionState.Path.CurrentFileSystemLocation.ProviderPath);
         using var client = new AgentClient(settings, TimeSpan.FromSeconds(30));
         try
         {

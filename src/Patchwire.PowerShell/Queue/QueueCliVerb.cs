@@ -19,7 +19,7 @@ public sealed class QueueCliVerb : ICliVerb, ICliVerbOptions
             return 0;
         }
         if (args.Positionals.Count > 0) throw new CliUsageException($"'queue' takes no arguments (got '{args.Positionals[0]}')");
-        var settings = UserSettings.Load(context.Cmdlet.SessionState.Path.CurrentFileSystemLocation.ProviderPath);
+        var settings = QueueSettings.Load(context.Cmdlet.SessionState.Path.CurrentFileSystemLocation.ProviderPath);
         using var client = new AgentClient(settings, TimeSpan.FromSeconds(30));
         try
         {

@@ -23,6 +23,7 @@ public sealed class SyncPatchwireProjectCommand : PSCmdlet
     [Parameter(HelpMessage = "The project name on the agent. Defaults to patchwire.yml's 'project', else the folder name.")]
     [ValidatePattern(@"^[A-Za-z0-9_.-]+$")]
     [ValidateLength(1, 64)]
+    [ArgumentCompleter(typeof(Completion.ProjectNameCompleter))]
     public string? Project { get; set; }
 
     protected override void ProcessRecord()
