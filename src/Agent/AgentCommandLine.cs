@@ -43,7 +43,7 @@ public static class AgentCommandLine
         try
         {
             options = AgentOptions.FromEnvironment();
-            foreach (var warning in StateFolderCheck.Run(options)) Console.Error.WriteLine($"patchwire-agent: {warning}");
+            foreach (var folderWarning in StateFolderCheck.Run(options)) Console.Error.WriteLine($"patchwire-agent: {folderWarning}");
             app = AgentApplication.Build(options);
             // Decided before anything else: with PW_SANDBOX=bwrap and no bubblewrap the agent must not start at all.
             sandbox = app.Services.GetRequiredService<Sandbox.AiSandbox>();
