@@ -37,7 +37,7 @@ public sealed class ChatEndpoint(
         if (problem is not null) { await problem.ExecuteAsync(context); return; }
         if (Encoding.UTF8.GetByteCount(request!.Prompt) > options.MaxPromptBytes)
         {
-            await JsonErrors.Result(StatusCodes.Status413PayloadTooLarge, "prompt too large", new { limitBytes = options.MaxPromptBytes }).ExecuteAsync(context);
+            await JsonErrors.Result(StatusCodes.Status413PayloadTooLarge, HttpErrors.PromptTooLarge, new { limitBytes = options.MaxPromptBytes }).ExecuteAsync(context);
             return;
         }
         var (target, targetProblem) = await preflight.CheckAsync(user, request.Project, request.Baseline);
@@ -46,13 +46,13 @@ public sealed class ChatEndpoint(
         var (session, refusal) = sessions.BeginTurn(user, request.Uuid, request.Project);
         if (refusal == TurnRefusal.InFlight)
         {
-            await JsonErrors.Result(StatusCodes.Status409Conflict, "turn in flight",
+            await JsonErrors.Result(StatusCodes.Status409Conflict, HttpErrors.TurnInFlight,
                 new { uuid = request.Uuid, hint = "This session already has a turn queued or running; wait for it to end." }).ExecuteAsync(context);
             return;
         }
         if (refusal == TurnRefusal.OtherProject)
         {
-            await JsonErrors.Result(StatusCodes.Status409Conflict, "session belongs to another project",
+            await JsonErrors.Result(StatusCodes.Status409Conflict, HttpErrors.SessionOtherProject,
                 new { uuid = request.Uuid, project = session!.Project, hint = "Start a new session (a new uuid) for this project." }).ExecuteAsync(context);
             return;
         }

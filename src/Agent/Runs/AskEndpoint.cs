@@ -102,7 +102,7 @@ public sealed class AskEndpoint(
         problem = RequestBody.OptionalString(body, "baseline", out var baseline);
         if (problem is not null) return (null, problem);
         if (Encoding.UTF8.GetByteCount(prompt) > options.MaxPromptBytes)
-            return (null, JsonErrors.Result(StatusCodes.Status413PayloadTooLarge, "prompt too large", new { limitBytes = options.MaxPromptBytes }));
+            return (null, JsonErrors.Result(StatusCodes.Status413PayloadTooLarge, HttpErrors.PromptTooLarge, new { limitBytes = options.MaxPromptBytes }));
 
         var (target, targetProblem) = await preflight.CheckAsync(user, project, baseline);
         if (targetProblem is not null) return (null, targetProblem);

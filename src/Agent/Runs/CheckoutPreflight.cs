@@ -29,7 +29,7 @@ public sealed class CheckoutPreflight(ProjectPaths paths, CheckoutLocks locks)
                 return (null, JsonErrors.Result(StatusCodes.Status400BadRequest, "invalid body: field 'baseline' must be a commit id (hex)"));
             var resolved = await CheckoutWorkspace.ResolveCommitAsync(checkout, baseline);
             if (resolved is null)
-                return (null, JsonErrors.Result(StatusCodes.Status409Conflict, "unknown baseline",
+                return (null, JsonErrors.Result(StatusCodes.Status409Conflict, Patchwire.Core.Protocol.HttpErrors.UnknownBaseline,
                     new { baseline, hint = "The agent does not have this snapshot. Sync again (Invoke-PatchwireAsk syncs by default) and retry." }));
             return (new RunTarget(checkout, resolved, false), null);
         }
@@ -38,7 +38,7 @@ public sealed class CheckoutPreflight(ProjectPaths paths, CheckoutLocks locks)
         if (locks.IsHeld(checkout)) return (new RunTarget(checkout, null, true), null);
         var status = await CheckoutWorkspace.StatusAsync(checkout);
         if (status.Length > 0)
-            return (null, JsonErrors.Result(StatusCodes.Status409Conflict, "checkout is dirty",
+            return (null, JsonErrors.Result(StatusCodes.Status409Conflict, Patchwire.Core.Protocol.HttpErrors.CheckoutDirty,
                 new { status, hint = "Commit or discard the changes in the checkout on the box, or sync with a baseline." }));
         return (new RunTarget(checkout, null, false), null);
     }

@@ -7,7 +7,7 @@ namespace Patchwire.Agent.Sync;
 /// </summary>
 public static class CheckoutBaseline
 {
-    public const string BaselineRef = "refs/patchwire/baseline";
+    public const string BaselineRef = Patchwire.Core.Protocol.GitRefs.Baseline;
 
     /// <summary>True when the checkout has its own .git directory (not a file or symlink that could point elsewhere).</summary>
     public static bool HasOwnRepository(string checkout)

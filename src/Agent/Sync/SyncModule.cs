@@ -24,7 +24,7 @@ public static class SyncModule
             var checkout = paths.Resolve(context.GetCaller().Name, project);
             if (checkout is null) return JsonErrors.Result(400, "invalid project name");
             var baseline = await CheckoutBaseline.CurrentAsync(checkout, context.RequestAborted);
-            return Results.Json(new BaselineAnswer(project, baseline, options.MaxBundleBytes));
+            return Results.Json(new BaselineAnswer(project, baseline, options.MaxBundleBytes, options.MaxPromptBytes));
         });
 
         app.MapPost("/sync/{project}", async (HttpContext context, string project, ProjectPaths paths, SnapshotReceiver receiver) =>
@@ -37,5 +37,5 @@ public static class SyncModule
         return app;
     }
 
-    public sealed record BaselineAnswer(string Project, string? Baseline, long MaxBundleBytes);
+    public sealed record BaselineAnswer(string Project, string? Baseline, long MaxBundleBytes, long MaxPromptBytes);
 }

@@ -1,7 +1,10 @@
+using System.Management.Automation;
 using System.Security.Cryptography;
 using System.Text;
 using Patchwire.Core.Configuration;
 using Patchwire.Core.Identity;
+using Patchwire.Core.Protocol;
+using Patchwire.PowerShell.Common;
 
 namespace Patchwire.PowerShell.Sync;
 
@@ -69,7 +72,7 @@ public sealed class WorkingTreeSnapshot
     public string LockFile => Path.Combine(StateDirectory, "sync-" + Project + ".lock");
     public GitCli Git => _git;
 
-    public static string SnapshotRef(string project) => "refs/patchwire/snapshots/" + project;
+    public static string SnapshotRef(string project) => GitRefs.Snapshot(project);
 
     /// <summary>Finds the repository of <paramref name="projectRoot"/>, or prepares a private one when it is a plain folder.</summary>
     public static async Task<WorkingTreeSnapshot> OpenAsync(string projectRoot, string project, CancellationToken cancellationToken)
@@ -169,7 +172,7 @@ public sealed class WorkingTreeSnapshot
     }
 
     public async Task<bool> HasCommitAsync(string commit, CancellationToken cancellationToken) =>
-        IsObjectId(commit) && (await _git.RunAsync(new[] { "cat-file", "-e", commit + "^{commit}" }, cancellationToken).ConfigureAwait(false)).Success;
+        ObjectIds.IsObjectId(commit) && (await _git.RunAsync(new[] { "cat-file", "-e", commit + "^{commit}" }, cancellationToken).ConfigureAwait(false)).Success;
 
     /// <summary>Commits <paramref name="tree"/> with the given parent and points our ref at it.</summary>
     public async Task<SnapshotCommit> CommitAsync(string tree, string? parent, CancellationToken cancellationToken)
@@ -181,8 +184,6 @@ public sealed class WorkingTreeSnapshot
         return new SnapshotCommit(commit, tree, parent);
     }
 
-    public static bool IsObjectId(string? text) =>
-        text is not null && (text.Length == 40 || text.Length == 64) && text.All(c => c is >= '0' and <= '9' or >= 'a' and <= 'f');
 
     /// <summary>
     /// In a repository the private index starts each time as a copy of the real one, so "tracked" means what the user
@@ -263,4 +264,5 @@ public sealed class WorkingTreeSnapshot
 }
 
 /// <summary>A sync that cannot go ahead, with a message that says what to do.</summary>
-public sealed class SyncException(string message, Exception? inner = null) : Exception(message, inner);
+public sealed class SyncException(string message, Exception? inner = null)
+    : PatchwireException(message, ErrorIds.SyncFailed, ErrorCategory.InvalidOperation, null, inner);
