@@ -47,7 +47,8 @@ public sealed class InvokePatchwireAskCommand : PatchwireCmdlet
         }
 
         const int activity = 0x5057;
-        var progress = new ProgressRecord(activity, $"Patchwire: {settings.Project}", "Starting…");
+        var activityName = $"Patchwire: {settings.Project}";
+        var status = "Starting…";
         string? lastStage = null;
         PatchwireAskResult result;
         WriteVerbose($"Project '{settings.Project}' at {settings.ProjectRoot}; agent {settings.AgentUrl}.");
@@ -57,12 +58,12 @@ public sealed class InvokePatchwireAskCommand : PatchwireCmdlet
                 {
                     WriteVerbose(p.Message);
                     lastStage = p.Stage;
-                    progress.StatusDescription = p.Message;
-                    WriteProgress(progress);
+                    status = p.Message;
+                    WriteProgress(new ProgressRecord(activity, activityName, status));
                 }), token),
                 // The console host draws progress at most every 200 ms and drops what comes in between; re-writing the
                 // current status while waiting (queued, or the AI working) keeps the screen true.
-                onIdle: () => { if (lastStage is not null) WriteProgress(progress); });
+                onIdle: () => { if (lastStage is not null) WriteProgress(new ProgressRecord(activity, activityName, status)); });
         }
         catch (Exception ex) when (ex is PatchwireException)
         {
@@ -71,8 +72,7 @@ public sealed class InvokePatchwireAskCommand : PatchwireCmdlet
         }
         finally
         {
-            progress.RecordType = ProgressRecordType.Completed;
-            try { WriteProgress(progress); }
+            try { WriteProgress(new ProgressRecord(activity, activityName, "Done") { RecordType = ProgressRecordType.Completed }); }
             catch (PipelineStoppedException) { }
         }
 

@@ -58,7 +58,7 @@ public sealed class InvokePatchwireChatCommand : PatchwireCmdlet
                 p => Bridge.Post(() =>
                 {
                     WriteVerbose(p.Message);
-                    progress.StatusDescription = p.Message;
+                    progress = new ProgressRecord(activity, progress.Activity, p.Message);
                     WriteProgress(progress);
                     progressShown = true;
                 }),
@@ -69,7 +69,7 @@ public sealed class InvokePatchwireChatCommand : PatchwireCmdlet
                     endsWithNewline = chunk.EndsWith("\n", StringComparison.Ordinal);
                 }),
                 token),
-                onIdle: () => { if (progressShown) WriteProgress(progress); });
+                onIdle: () => { if (progressShown) WriteProgress(progress = new ProgressRecord(activity, progress.Activity, progress.StatusDescription)); });
         }
         catch (Exception ex) when (ex is not PipelineStoppedException)
         {
