@@ -93,7 +93,7 @@ Describe 'A failing shim verb fails the pwsh process running it' {
 
     It 'sets $? to False inside the session, and an explicit exit in the script still wins' {
         $r = Invoke-ChildPwsh 'patchwire doctor; if ($?) { "dollar-true" } else { "dollar-false $LASTEXITCODE" }; exit 0' -Token $BadToken
-        $r.Stdout | Should -Match 'dollar-false 1'
+        "$($r.Stdout)`n---`n$($r.Stderr)" | Should -Match 'dollar-false 1'
         $r.ExitCode | Should -Be 0
     }
 

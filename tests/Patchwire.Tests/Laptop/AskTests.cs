@@ -215,7 +215,8 @@ public sealed class AskTests
 
         var (output, errors) = session.Run($"Set-Location '{project.Path}'; patchwire ask 'x'; $LASTEXITCODE");
         Assert.Equal(1, (int)output[^1].BaseObject);
-        Assert.StartsWith("patchwire: ", Assert.Single(errors).Exception.Message);
+        Assert.StartsWith("patchwire ask: ", Assert.Single(errors).ToString());
+        Assert.StartsWith("Patchwire.Sync.SyncFailed,", errors[0].FullyQualifiedErrorId); // the same id as the cmdlet's
         Assert.Contains("larger than the agent accepts", errors[0].Exception.Message);
         (output, errors) = session.Run($"Set-Location '{project.Path}'; patchwire chat 'x'; $LASTEXITCODE");
         Assert.Equal(1, (int)output[^1].BaseObject);
