@@ -1,7 +1,6 @@
 using System.Management.Automation;
 using System.Net;
 using System.Net.Http.Json;
-using System.Net.Sockets;
 using System.Text.Json;
 using Patchwire.PowerShell.Ask;
 using Patchwire.PowerShell.Chat;
@@ -19,73 +18,6 @@ public sealed class ModuleFlowTests
         printf 'from %s\n' "$PROMPT" > added.txt
         echo "I changed line 2 and added a file."
         """;
-
-    /// <summary>Accepts connections and never answers: a stand-in agent that hangs.</summary>
-    private sealed class HangingAgent : IDisposable
-    {
-        private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
-        private readonly List<TcpClient> _clients = new();
-        private readonly CancellationTokenSource _stop = new();
-
-        public HangingAgent()
-        {
-            _listener.Start();
-            _ = Task.Run(async () =>
-            {
-                while (!_stop.IsCancellationRequested)
-                {
-                    try { var c = await _listener.AcceptTcpClientAsync(_stop.Token); lock (_clients) _clients.Add(c); }
-                    catch { return; }
-                }
-            });
-        }
-
-        public string Url => $"http://127.0.0.1:{((IPEndPoint)_listener.LocalEndpoint).Port}";
-        public int Connections { get { lock (_clients) return _clients.Count; } }
-
-        public void Dispose()
-        {
-            _stop.Cancel();
-            _listener.Stop();
-            lock (_clients) foreach (var c in _clients) c.Dispose();
-        }
-    }
-
-    [Theory]
-    [InlineData("patchwire sync")]
-    [InlineData("Sync-PatchwireProject")]
-    [InlineData("patchwire ask 'hang' --yes")]
-    [InlineData("Invoke-PatchwireAsk 'hang'")]
-    [InlineData("patchwire queue")]
-    [InlineData("patchwire chat 'hang' --yes")]
-    public Task Stop_ends_every_cmdlet_and_verb_waiting_on_an_agent_that_hangs(string command) =>
-        // Off xunit's synchronization context: the waits below must not depend on its threads.
-        Task.Run(() => StopEnds(command));
-
-    private static async Task StopEnds(string command)
-    {
-        using var temp = new TempDirectory("pw-stop");
-        using var agent = new HangingAgent();
-        var project = GitRepo.Init(temp.Combine("team-app"));
-        using var session = new PowerShellSession(temp.Combine("home"), new Dictionary<string, string?> { ["PW_AGENT_URL"] = agent.Url, ["PW_TOKEN"] = "pw_" + new string('a', 64) });
-        using var module = new ModuleRunspace();
-        using var ps = module.Create($"Set-Location '{project.Path}'; {command}");
-        var clock = System.Diagnostics.Stopwatch.StartNew();
-        var running = Task.Factory.FromAsync(ps.BeginInvoke(), ps.EndInvoke);
-        for (var i = 0; i < 1200 && agent.Connections == 0 && !running.IsCompleted; i++) await Task.Delay(50);
-        var connectedAfter = clock.Elapsed;
-        Assert.False(running.IsCompleted, "the command should still wait on the agent: " + string.Join("; ", ps.Streams.Error));
-        Assert.True(agent.Connections > 0);
-        await Task.Delay(500);
-        Assert.False(running.IsCompleted, $"finished early (connected after {connectedAfter}, now {clock.Elapsed}): " + string.Join("; ", ps.Streams.Error));
-
-        // Ctrl+C. Bounded only so that a regression fails instead of hanging the suite.
-        var stopped = Task.Run(ps.Stop);
-        var finished = await Task.WhenAny(stopped, Task.Delay(TimeSpan.FromSeconds(60)));
-        Assert.True(finished == stopped, $"'{command}' did not stop");
-        await Assert.ThrowsAsync<PipelineStoppedException>(() => running);
-        Assert.Equal(PSInvocationState.Stopped, ps.InvocationStateInfo.State);
-    }
 
     [Fact]
     public async Task Apply_with_confirm_and_nobody_to_answer_saves_the_patch_and_still_returns_the_result()
