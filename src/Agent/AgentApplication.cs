@@ -7,8 +7,10 @@ using Patchwire.Agent.Checkouts;
 using Patchwire.Agent.Configuration;
 using Patchwire.Agent.Health;
 using Patchwire.Agent.Identity;
+using Patchwire.Agent.Policy;
 using Patchwire.Agent.Runs;
 using Patchwire.Agent.Sync;
+using Patchwire.Agent.Usage;
 
 namespace Patchwire.Agent;
 
@@ -39,6 +41,8 @@ public static class AgentApplication
         builder.Services.AddHostedService(sp => sp.GetRequiredService<LastSeenTracker>());
         builder.Services.AddSingleton<ProjectPaths>();
         builder.Services.AddSingleton<CheckoutLocks>();
+        builder.Services.AddPatchwirePolicy();
+        builder.Services.AddPatchwireUsage();
         builder.Services.AddPatchwireAudit();
         builder.Services.AddPatchwireRuns();
         builder.Services.AddPatchwireSync();
@@ -60,10 +64,13 @@ public static class AgentApplication
         var options = app.Services.GetRequiredService<AgentOptions>();
         var users = app.Services.GetRequiredService<UserDirectory>();
         Directory.CreateDirectory(options.Home);
+        foreach (var line in UpstreamRegistryImport.Run(users.Registry)) Console.WriteLine(line);
         users.LoadNow(); // an unreadable registry stops the start here, before anything is written
+        app.PreparePatchwireUsage();
         var migrated = LegacyTokenMigration.Run(options, users.Registry);
         if (migrated is not null) Console.WriteLine(migrated);
         Directory.CreateDirectory(options.ProjectsRoot);
+        StatePermissions.Restrict(options);
         app.PreparePatchwireRuns();
         app.PreparePatchwireChat();
     }

@@ -21,7 +21,7 @@ public sealed class AiStreamParser
     private bool _textEndsWithNewline = true;
     private bool _anyText;
 
-    /// <summary>The AI's own session id, from the init event or the result.</summary>
+    /// <summary>The AI's own session id, from the init event or the result; only a UUID (anything else is ignored).</summary>
     public string? SessionId { get; private set; }
     public long TokensIn { get; private set; }
     public long TokensOut { get; private set; }
@@ -31,8 +31,9 @@ public sealed class AiStreamParser
     public bool ResultIsError { get; private set; }
     public string? ResultText { get; private set; }
     public string? ResultSubtype { get; private set; }
+    /// <summary>The result event as it came, for the usage meter (model, cost).</summary>
+    public string? ResultJson { get; private set; }
     public int SkippedLines { get; private set; }
-    public bool IsPlainText => _mode == Mode.PlainText;
 
     /// <summary>All text streamed so far.</summary>
     public StringBuilder Text { get; } = new();
@@ -97,6 +98,8 @@ public sealed class AiStreamParser
     {
         var type = e.GetProperty("type").GetString();
         var session = String(e, "session_id");
+        // The id goes onto the next turn's command line (--resume ID), so only Claude Code's own shape, a UUID, is taken.
+        if (!ChatRequest.IsUuid(session)) session = null;
         switch (type)
         {
             case "system":
@@ -123,6 +126,7 @@ public sealed class AiStreamParser
                 SawResult = true;
                 if (session is not null) SessionId = session;
                 ResultSubtype = String(e, "subtype");
+                ResultJson = e.GetRawText();
                 ResultIsError = e.TryGetProperty("is_error", out var isError) && isError.ValueKind == JsonValueKind.True;
                 ResultText = String(e, "result");
                 if (e.TryGetProperty("usage", out var usage) && usage.ValueKind == JsonValueKind.Object)

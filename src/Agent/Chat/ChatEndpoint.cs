@@ -5,6 +5,7 @@ using Patchwire.Agent.Configuration;
 using Patchwire.Agent.Http;
 using Patchwire.Agent.Identity;
 using Patchwire.Agent.Runs;
+using Patchwire.Agent.Usage;
 using Patchwire.Core.Audit;
 using Patchwire.Core.Protocol;
 
@@ -22,6 +23,7 @@ public sealed class ChatEndpoint(
     RunExecutor executor,
     ChatSessionStore sessions,
     AuditLog audit,
+    UsageMeter usage,
     IHostApplicationLifetime lifetime,
     ILogger<ChatEndpoint> log)
 {
@@ -96,7 +98,8 @@ public sealed class ChatEndpoint(
             await NdjsonResponse.WriteEventAsync(context, new ChatTurnStartEvent { SessionId = request.Uuid, TurnIndex = turn.Index });
             turn.Clock.Start();
 
-            var resumed = turn.Session.AiSessionId;
+            // Checked again here, the last step before argv: agent-sessions.json may hold an id from an older agent.
+            var resumed = ChatRequest.IsUuid(turn.Session.AiSessionId) ? turn.Session.AiSessionId : null;
             var args = new List<string>(StreamJsonArgs);
             if (resumed is not null) { args.Add("--resume"); args.Add(resumed); }
 
@@ -146,7 +149,7 @@ public sealed class ChatEndpoint(
                 TurnIndex = turn.Index,
                 Baseline = turn.Target.Baseline,
             });
-            audit.Append(new AuditEntry
+            var entry = new AuditEntry
             {
                 User = user,
                 Project = request.Project,
@@ -157,7 +160,9 @@ public sealed class ChatEndpoint(
                 Uuid = request.Uuid,
                 TokensIn = parser.TokensIn,
                 TokensOut = parser.TokensOut,
-            });
+            };
+            usage.FillChat(entry, parser.ResultJson);
+            audit.Append(entry);
         }
         catch (RunFailure failure)
         {

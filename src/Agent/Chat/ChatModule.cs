@@ -1,3 +1,5 @@
+using Patchwire.Agent.Policy;
+
 namespace Patchwire.Agent.Chat;
 
 /// <summary>POST /chat and sessions (issue: chat).</summary>
@@ -12,7 +14,7 @@ public static class ChatModule
 
     public static IEndpointRouteBuilder MapPatchwireChat(this IEndpointRouteBuilder app)
     {
-        app.MapPost("/chat", (HttpContext context, ChatEndpoint chat) => chat.HandleAsync(context));
+        app.MapPost("/chat", (HttpContext context, ChatEndpoint chat) => chat.HandleAsync(context)).RequireUserPolicyForBodyProject();
         app.MapSessionEndpoints();
         return app;
     }

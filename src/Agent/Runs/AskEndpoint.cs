@@ -5,6 +5,7 @@ using Patchwire.Agent.Audit;
 using Patchwire.Agent.Configuration;
 using Patchwire.Agent.Http;
 using Patchwire.Agent.Identity;
+using Patchwire.Agent.Usage;
 using Patchwire.Core.Audit;
 using Patchwire.Core.Protocol;
 
@@ -20,6 +21,7 @@ public sealed class AskEndpoint(
     RunScheduler scheduler,
     RunExecutor executor,
     AuditLog audit,
+    UsageMeter usage,
     IHostApplicationLifetime lifetime,
     ILogger<AskEndpoint> log)
 {
@@ -60,7 +62,7 @@ public sealed class AskEndpoint(
                 ExitCode = result.Ai.ExitCode,
                 Baseline = baseline,
             });
-            audit.Append(new AuditEntry
+            var entry = new AuditEntry
             {
                 Timestamp = DateTimeOffset.UtcNow,
                 User = user,
@@ -73,7 +75,9 @@ public sealed class AskEndpoint(
                 LinesAdded = result.Diff.LinesAdded,
                 LinesRemoved = result.Diff.LinesRemoved,
                 ExitCode = result.Ai.ExitCode,
-            });
+            };
+            usage.Fill(entry, result.Ai.Stdout);
+            audit.Append(entry);
         }
         catch (RunFailure failure)
         {

@@ -1,4 +1,5 @@
 using Patchwire.Agent.Configuration;
+using Patchwire.Agent.Policy;
 
 namespace Patchwire.Agent.Runs;
 
@@ -23,7 +24,7 @@ public static class RunsModule
 
     public static IEndpointRouteBuilder MapPatchwireRuns(this IEndpointRouteBuilder app)
     {
-        app.MapPost("/ask", (HttpContext context, AskEndpoint ask) => ask.HandleAsync(context));
+        app.MapPost("/ask", (HttpContext context, AskEndpoint ask) => ask.HandleAsync(context)).RequireUserPolicyForBodyProject();
         app.MapGet("/queue", (RunScheduler scheduler) => Results.Json(scheduler.Snapshot()));
         return app;
     }
@@ -31,6 +32,7 @@ public static class RunsModule
     /// <summary>Runs before the port opens: restores checkouts that a killed run left changed.</summary>
     public static void PreparePatchwireRuns(this WebApplication app)
     {
+        AgentGit.ConfigureFromEnvironment();
         foreach (var line in app.Services.GetRequiredService<RunRecovery>().RecoverAll())
             Console.WriteLine(line);
     }

@@ -2,6 +2,7 @@ using Patchwire.Agent.Checkouts;
 using Patchwire.Agent.Configuration;
 using Patchwire.Agent.Http;
 using Patchwire.Agent.Identity;
+using Patchwire.Agent.Policy;
 
 namespace Patchwire.Agent.Sync;
 
@@ -25,7 +26,7 @@ public static class SyncModule
             if (checkout is null) return JsonErrors.Result(400, "invalid project name");
             var baseline = await CheckoutBaseline.CurrentAsync(checkout, context.RequestAborted);
             return Results.Json(new BaselineAnswer(project, baseline, options.MaxBundleBytes, options.MaxPromptBytes));
-        });
+        }).RequireUserPolicyForRouteProject(counts: false);
 
         app.MapPost("/sync/{project}", async (HttpContext context, string project, ProjectPaths paths, SnapshotReceiver receiver) =>
         {
@@ -33,7 +34,7 @@ public static class SyncModule
             var checkout = paths.Resolve(user, project);
             if (checkout is null) return JsonErrors.Result(400, "invalid project name");
             return await receiver.ReceiveAsync(context, user, project, checkout);
-        });
+        }).RequireUserPolicyForRouteProject();
         return app;
     }
 

@@ -11,7 +11,7 @@ namespace Patchwire.PowerShell.Client;
 
 /// <summary>A failure talking to the agent, worded for the person at the keyboard; its error id follows from the status and the agent's error.</summary>
 public sealed class AgentClientException(string message, HttpStatusCode? status = null, string? errorCode = null, Exception? inner = null, string? recommendedAction = null, ErrorBody? body = null)
-    : PatchwireException(message, IdFor(status, errorCode).Id, IdFor(status, errorCode).Category, recommendedAction ?? ActionFor(status), inner)
+    : PatchwireException(message, IdFor(status, errorCode).Id, IdFor(status, errorCode).Category, recommendedAction ?? ActionFor(status, errorCode), inner)
 {
     public HttpStatusCode? Status { get; } = status;
     /// <summary>The agent's {"error": "..."} value, when it sent one.</summary>
@@ -26,7 +26,8 @@ public sealed class AgentClientException(string message, HttpStatusCode? status 
     private static (string Id, ErrorCategory Category) IdFor(HttpStatusCode? status, string? error) => (status, error) switch
     {
         (HttpStatusCode.Unauthorized, _) => (ErrorIds.TokenRejected, ErrorCategory.AuthenticationError),
-        (HttpStatusCode.Forbidden, _) => (ErrorIds.UserDisabled, ErrorCategory.PermissionDenied),
+        (HttpStatusCode.Forbidden, null or HttpErrors.UserDisabled) => (ErrorIds.UserDisabled, ErrorCategory.PermissionDenied),
+        (HttpStatusCode.Forbidden, _) => (ErrorIds.PolicyRefused, ErrorCategory.PermissionDenied),
         (HttpStatusCode.NotFound, _) => (ErrorIds.NotFound, ErrorCategory.ObjectNotFound),
         (HttpStatusCode.Conflict, HttpErrors.UnknownBaseline) => (ErrorIds.UnknownBaseline, ErrorCategory.ResourceUnavailable),
         (HttpStatusCode.Conflict, HttpErrors.CheckoutDirty) => (ErrorIds.CheckoutDirty, ErrorCategory.ResourceBusy),
@@ -39,10 +40,10 @@ public sealed class AgentClientException(string message, HttpStatusCode? status 
         _ => (ErrorIds.AgentError, ErrorCategory.NotSpecified),
     };
 
-    private static string? ActionFor(HttpStatusCode? status) => status switch
+    private static string? ActionFor(HttpStatusCode? status, string? error) => status switch
     {
         HttpStatusCode.Unauthorized => "Ask your admin for a token, then: patchwire setup --token pw_...",
-        HttpStatusCode.Forbidden => "Ask your admin to run: Enable-PatchwireUser <your name>",
+        HttpStatusCode.Forbidden when error is null or HttpErrors.UserDisabled => "Ask your admin to run: Enable-PatchwireUser <your name>",
         null => "Check PW_AGENT_URL and that the agent runs: patchwire doctor",
         _ => null,
     };
@@ -102,11 +103,13 @@ public sealed class AgentClient : IDisposable
         }
         catch (JsonException) { }
         var error = parsed?.Error;
+        var detail = parsed?.Message;
         var status = response.StatusCode;
         response.Dispose();
         var message = status switch
         {
             HttpStatusCode.Unauthorized => $"The agent at {Settings.AgentUrl} rejected the token (401 unauthorized). Ask your admin for a token and run 'patchwire setup --token pw_...'.",
+            HttpStatusCode.Forbidden when detail is not null => $"The agent at {Settings.AgentUrl} refused the request (403 {error}): {detail}.",
             HttpStatusCode.Forbidden => $"The agent at {Settings.AgentUrl} says this user is disabled (403). Ask your admin to run 'Enable-PatchwireUser'.",
             (HttpStatusCode)413 when error == HttpErrors.PromptTooLarge => PromptTooLarge(parsed?.LimitBytes),
             _ => $"The agent answered {(int)status} {status}: {error ?? body}",

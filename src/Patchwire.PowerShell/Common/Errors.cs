@@ -12,6 +12,8 @@ public static class ErrorIds
     // The agent, over HTTP.
     public const string TokenRejected = "Patchwire.Agent.TokenRejected";
     public const string UserDisabled = "Patchwire.Agent.UserDisabled";
+    /// <summary>A 403 other than a disabled user: the user's policy (project_not_allowed, rate_limited, budget_exceeded).</summary>
+    public const string PolicyRefused = "Patchwire.Agent.PolicyRefused";
     public const string AgentUnreachable = "Patchwire.Agent.AgentUnreachable";
     public const string NotFound = "Patchwire.Agent.NotFound";
     public const string Conflict = "Patchwire.Agent.Conflict";
@@ -90,6 +92,7 @@ internal static class Errors
             RegistryErrorKind.NotFound => ErrorCategory.ObjectNotFound,
             RegistryErrorKind.CorruptFile => ErrorCategory.InvalidData,
             RegistryErrorKind.LockTimeout => ErrorCategory.ResourceBusy,
+            RegistryErrorKind.InvalidPolicy => ErrorCategory.InvalidArgument,
             _ => ErrorCategory.NotSpecified,
         };
         return new ErrorRecord(ex, ErrorIds.RegistryPrefix + ex.Kind, category, target);
