@@ -26,7 +26,7 @@ public static class PatchStore
         var ignore = Path.Combine(state, ".gitignore");
         if (!File.Exists(ignore)) File.WriteAllText(ignore, "*\n");
         var safeId = new string(runId.Select(c => char.IsLetterOrDigit(c) || c == '-' ? c : '-').ToArray());
-        var name = DateTime.UtcNow.ToString("yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture) + "-" + safeId + ".patch";
+        var name = DateTime.UtcNow.ToString("yyyyMMdd'T'HHmmssfff'Z'", CultureInfo.InvariantCulture) + "-" + safeId + ".patch";
         var path = Path.Combine(PatchesPath(projectRoot), name);
         AtomicFile.WriteAllText(path, patch, ownerOnly: false);
         AtomicFile.WriteAllText(LastPatchPath(projectRoot), patch, ownerOnly: false);
@@ -39,7 +39,11 @@ public static class PatchStore
     {
         var folder = PatchesPath(projectRoot);
         if (!Directory.Exists(folder)) return Array.Empty<string>();
-        return Directory.GetFiles(folder, "*.patch").OrderByDescending(f => Path.GetFileName(f), StringComparer.Ordinal).ToList();
+        // Names start with the UTC time to the millisecond; two runs in one millisecond are told apart by their write time.
+        return Directory.GetFiles(folder, "*.patch")
+            .Select(f => (Path: f, Name: Path.GetFileName(f).Substring(0, Math.Min(19, Path.GetFileName(f).Length)), Written: File.GetLastWriteTimeUtc(f)))
+            .OrderByDescending(f => f.Name, StringComparer.Ordinal).ThenByDescending(f => f.Written)
+            .Select(f => f.Path).ToList();
     }
 
     private static void Prune(string projectRoot)
