@@ -2,6 +2,7 @@ using System.Management.Automation;
 using System.Net;
 using System.Net.Http;
 using System.Text.Json;
+using Patchwire.Core.Protocol;
 using Patchwire.PowerShell.Client;
 using Patchwire.PowerShell.Common;
 using Patchwire.PowerShell.Help;
@@ -31,7 +32,7 @@ internal static class ChatSessionClient
 {
     public static async Task<PatchwireChatSession> GetAsync(AgentClient client, Guid session, CancellationToken cancellationToken)
     {
-        using var doc = await client.GetJsonAsync($"session/{session}/status", cancellationToken).ConfigureAwait(false);
+        using var doc = await client.GetJsonAsync(Routes.SessionStatus(session), cancellationToken).ConfigureAwait(false);
         var parsed = FromJson(doc.RootElement);
         parsed.SessionId = session;
         return parsed;
@@ -40,7 +41,7 @@ internal static class ChatSessionClient
     /// <summary>GET /sessions: the caller's own sessions, oldest first.</summary>
     public static async Task<IReadOnlyList<PatchwireChatSession>> ListAsync(AgentClient client, CancellationToken cancellationToken)
     {
-        using var doc = await client.GetJsonAsync("sessions", cancellationToken).ConfigureAwait(false);
+        using var doc = await client.GetJsonAsync(Routes.Sessions, cancellationToken).ConfigureAwait(false);
         if (doc.RootElement.ValueKind != JsonValueKind.Object || !doc.RootElement.TryGetProperty("sessions", out var list) || list.ValueKind != JsonValueKind.Array)
             throw new AgentClientException($"The agent at {client.Settings.AgentUrl} answered GET /sessions with something this module does not understand; is it older than the module?");
         return list.EnumerateArray().Select(FromJson).ToList();
@@ -66,20 +67,20 @@ internal static class ChatSessionClient
 
     public static async Task<bool> DeleteAsync(AgentClient client, Guid session, CancellationToken cancellationToken)
     {
-        using var response = await client.SendAsync(new HttpRequestMessage(HttpMethod.Delete, $"session/{session}"), cancellationToken).ConfigureAwait(false);
+        using var response = await client.SendAsync(new HttpRequestMessage(HttpMethod.Delete, Routes.Session(session)), cancellationToken).ConfigureAwait(false);
         return true;
     }
 
     public static ErrorRecord ErrorFor(AgentClientException ex, Guid session) => ex.Status switch
     {
-        HttpStatusCode.NotFound => new ErrorRecord(new ItemNotFoundException($"The agent has no chat session {session} of yours (it was deleted, or never had a turn)."), "Patchwire.Chat.SessionNotFound", ErrorCategory.ObjectNotFound, session),
-        HttpStatusCode.Conflict => new ErrorRecord(new InvalidOperationException($"Chat session {session} has a turn queued or running; delete it once the turn ends."), "Patchwire.Chat.TurnInFlight", ErrorCategory.ResourceBusy, session),
-        _ => ClientErrors.From(ex, session),
+        HttpStatusCode.NotFound => new ErrorRecord(new ItemNotFoundException($"The agent has no chat session {session} of yours (it was deleted, or never had a turn)."), ErrorIds.ChatSessionNotFound, ErrorCategory.ObjectNotFound, session),
+        HttpStatusCode.Conflict => new ErrorRecord(new InvalidOperationException($"Chat session {session} has a turn queued or running; delete it once the turn ends."), ErrorIds.ChatTurnInFlight, ErrorCategory.ResourceBusy, session),
+        _ => Errors.From(ex, session),
     };
 }
 
 /// <summary>What both session cmdlets share: session ids from the pipeline too, one agent client per pipeline, one request per id.</summary>
-public abstract class ChatSessionCmdlet : PSCmdlet
+public abstract class ChatSessionCmdlet : PatchwireCmdlet
 {
     /// <summary>The ids bound to this record (-Session).</summary>
     protected abstract Guid[] SessionIds { get; }
@@ -134,14 +135,14 @@ public sealed class GetPatchwireChatSessionCommand : ChatSessionCmdlet
     {
         if (!_sawIds && !MyInvocation.ExpectingInput)
         {
-            try { WriteObject(new PipelinePump(this).Run(token => ChatSessionClient.ListAsync(Client, token)), enumerateCollection: true); }
-            catch (AgentClientException ex) { WriteError(ClientErrors.From(ex, null)); }
+            try { WriteObject(Await(token => ChatSessionClient.ListAsync(Client, token)), enumerateCollection: true); }
+            catch (AgentClientException ex) { WriteError(Errors.From(ex, null)); }
         }
         base.EndProcessing();
     }
 
     protected override void Process(AgentClient client, Guid session) =>
-        WriteObject(new PipelinePump(this).Run(token => ChatSessionClient.GetAsync(client, session, token)));
+        WriteObject(Await(token => ChatSessionClient.GetAsync(client, session, token)));
 }
 
 [Cmdlet(VerbsCommon.Remove, "PatchwireChatSession", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
@@ -162,6 +163,6 @@ public sealed class RemovePatchwireChatSessionCommand : ChatSessionCmdlet
     protected override void Process(AgentClient client, Guid session)
     {
         if (ShouldProcess(session.ToString(), "Remove chat session"))
-            new PipelinePump(this).Run(token => ChatSessionClient.DeleteAsync(client, session, token));
+            Await(token => ChatSessionClient.DeleteAsync(client, session, token));
     }
 }

@@ -22,7 +22,7 @@ public sealed class SetupCliVerb : ICliVerb, ICliVerbOptions
         SetupPlan plan;
         try
         {
-            plan = new PipelinePump(context.Cmdlet).Run(cancel => LaptopSetup.PlanAsync(token, args.Option("--agent-url"), args.Option("--user"), TimeSpan.FromSeconds(10), cancel));
+            plan = context.Run(cancel => LaptopSetup.PlanAsync(token, args.Option("--agent-url"), args.Option("--user"), TimeSpan.FromSeconds(10), cancel));
         }
         catch (ArgumentException ex) { throw new CliFailure(ex.Message); }
         if (plan.Check is TokenCheck.Rejected or TokenCheck.Disabled or TokenCheck.AgentUnreachable)
