@@ -3,8 +3,9 @@ namespace Patchwire.Agent.Configuration;
 /// <summary>
 /// Before the port opens: every folder the agent writes to must be readable and writable by the user running it.
 /// Otherwise the agent would start, say nothing, and fail every request later (a PW_PROJECTS_ROOT it cannot list,
-/// an audit log it cannot append to). The check creates the folder if missing, lists it, and writes and deletes a
-/// probe file in it. The audit log's folder is only warned about: a run whose audit line cannot be written still
+/// an audit log it cannot append to). The check lists the folder and writes and deletes a probe file in it; a folder
+/// that does not exist yet is not created here (start-up creates it after the registry check) but its nearest
+/// existing parent must take the probe. The audit log's folder is only warned about: a run whose audit line cannot be written still
 /// returns its result (the line is logged as an error), so an unwritable log must not keep the whole team from working.
 /// </summary>
 public static class StateFolderCheck
@@ -29,11 +30,12 @@ public static class StateFolderCheck
 
     private static void Check(string setting, string folder)
     {
-        var probe = Path.Combine(folder, $".patchwire-probe-{Environment.ProcessId}");
+        var existing = folder;
+        while (!Directory.Exists(existing) && Path.GetDirectoryName(existing) is { } parent) existing = parent;
+        var probe = Path.Combine(existing, $".patchwire-probe-{Environment.ProcessId}");
         try
         {
-            Directory.CreateDirectory(folder);
-            using (Directory.EnumerateFileSystemEntries(folder).GetEnumerator()) { }
+            using (Directory.EnumerateFileSystemEntries(existing).GetEnumerator()) { }
             File.WriteAllBytes(probe, Array.Empty<byte>());
             File.Delete(probe);
         }
