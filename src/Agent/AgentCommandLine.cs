@@ -37,6 +37,7 @@ public static class AgentCommandLine
         }
         WebApplication app;
         AgentOptions options;
+        StatePermissions.RestrictUmask();
         try
         {
             options = AgentOptions.FromEnvironment();

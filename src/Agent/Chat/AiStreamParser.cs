@@ -21,7 +21,7 @@ public sealed class AiStreamParser
     private bool _textEndsWithNewline = true;
     private bool _anyText;
 
-    /// <summary>The AI's own session id, from the init event or the result.</summary>
+    /// <summary>The AI's own session id, from the init event or the result; only a UUID (anything else is ignored).</summary>
     public string? SessionId { get; private set; }
     public long TokensIn { get; private set; }
     public long TokensOut { get; private set; }
@@ -32,7 +32,6 @@ public sealed class AiStreamParser
     public string? ResultText { get; private set; }
     public string? ResultSubtype { get; private set; }
     public int SkippedLines { get; private set; }
-    public bool IsPlainText => _mode == Mode.PlainText;
 
     /// <summary>All text streamed so far.</summary>
     public StringBuilder Text { get; } = new();
@@ -97,6 +96,8 @@ public sealed class AiStreamParser
     {
         var type = e.GetProperty("type").GetString();
         var session = String(e, "session_id");
+        // The id goes onto the next turn's command line (--resume ID), so only Claude Code's own shape, a UUID, is taken.
+        if (!ChatRequest.IsUuid(session)) session = null;
         switch (type)
         {
             case "system":

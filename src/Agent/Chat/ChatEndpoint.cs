@@ -69,7 +69,8 @@ public sealed class ChatTurn(string user, ChatRequest request, RunTarget target,
     public override async Task<RunResult> ExecuteAsync(RunExecutor executor, HttpContext context, CancellationToken cancellationToken)
     {
         var args = new List<string>(ChatEndpoint.StreamJsonArgs);
-        if (session.AiSessionId is { } resumed) { args.Add("--resume"); args.Add(resumed); }
+        // Checked again here, the last step before argv: agent-sessions.json may hold an id from an older agent.
+        if (ChatRequest.IsUuid(session.AiSessionId)) { args.Add("--resume"); args.Add(session.AiSessionId!); }
 
         // Lines arrive on the runner's reader thread; one consumer parses them and writes chat_text in order.
         var lines = Channel.CreateUnbounded<string>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
@@ -89,7 +90,7 @@ public sealed class ChatTurn(string user, ChatRequest request, RunTarget target,
 
     public override async Task<AuditEntry?> OnFinishedAsync(RunResult result, HttpContext context)
     {
-        var resumed = session.AiSessionId;
+        var resumed = ChatRequest.IsUuid(session.AiSessionId) ? session.AiSessionId : null;
         var failure = Failure(result, resumed);
         if (failure is not null)
         {

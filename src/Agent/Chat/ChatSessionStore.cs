@@ -38,8 +38,6 @@ public sealed class ChatSessionStore
         _log = log;
     }
 
-    public string FilePath => _path;
-
     /// <summary>
     /// Reads the file (at start, before the port opens). A turn the file still shows in flight was cut short by a crash
     /// or kill; it is marked as failed so the session can go on. An unreadable file is set aside, not fatal: losing

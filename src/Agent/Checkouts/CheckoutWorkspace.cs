@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using Patchwire.Core.IO;
 
 namespace Patchwire.Agent.Checkouts;
 
@@ -74,6 +75,7 @@ public static partial class CheckoutWorkspace
         if (indexFile is not null && File.Exists(indexFile))
         {
             File.Copy(indexFile, privateIndex, overwrite: true);
+            OwnerOnly.Apply(privateIndex); // File.Copy keeps the checkout index's mode (0644 in a clone)
             return indexFile;
         }
         await GitCli.CheckedAsync(state.Path, new[] { "read-tree", state.BaseCommit }, IndexEnv(privateIndex));

@@ -9,8 +9,6 @@ namespace Patchwire.Agent.Checkouts;
 /// </summary>
 public sealed class ProjectPaths(AgentOptions options)
 {
-    public string Root => options.ProjectsRoot;
-
     public string UserDirectory(string user) => Path.Combine(options.ProjectsRoot, user);
 
     /// <summary>The checkout path, or null when the project name is invalid or its real path escapes the user's folder.</summary>
@@ -25,35 +23,51 @@ public sealed class ProjectPaths(AgentOptions options)
         return realPath.StartsWith(prefix, StringComparison.Ordinal) ? path : null;
     }
 
-    /// <summary>Resolves every symlink along <paramref name="path"/> (like realpath), tolerating components that do not exist yet.</summary>
+    /// <summary>
+    /// Resolves every symlink along <paramref name="path"/> as the kernel does (a <c>..</c> after a link climbs from
+    /// where the link led, not from the link's own folder), tolerating components that do not exist yet; a dangling
+    /// link is still followed. Throws <see cref="IOException"/> after 40 links (a loop).
+    /// </summary>
     public static string RealPath(string path)
     {
         var full = Path.GetFullPath(path);
-        var root = Path.GetPathRoot(full)!;
-        var current = root;
-        var parts = full.Substring(root.Length).Split(new[] { Path.DirectorySeparatorChar, Path.AltDirectorySeparatorChar }, StringSplitOptions.RemoveEmptyEntries);
+        var current = Path.GetPathRoot(full)!;
+        var pending = new Stack<string>();
+        PushComponents(pending, full.Substring(current.Length));
         var hops = 0;
-        var queue = new Queue<string>(parts);
-        while (queue.Count > 0)
+        while (pending.Count > 0)
         {
-            var part = queue.Dequeue();
-            var next = Path.Combine(current, part);
-            FileSystemInfo info = new DirectoryInfo(next);
-            if (!info.Exists) info = new FileInfo(next);
-            if (info.Exists && info.LinkTarget is { } target)
+            var part = pending.Pop();
+            if (part == ".") continue;
+            if (part == "..")
             {
-                if (++hops > 64) throw new IOException($"Too many levels of symbolic links at {next}");
-                var resolved = Path.GetFullPath(Path.IsPathRooted(target) ? target : Path.Combine(current, target));
-                var rest = queue.ToArray();
-                var resolvedRoot = Path.GetPathRoot(resolved)!;
-                queue = new Queue<string>(resolved.Substring(resolvedRoot.Length)
-                    .Split(new[] { Path.DirectorySeparatorChar, Path.AltDirectorySeparatorChar }, StringSplitOptions.RemoveEmptyEntries)
-                    .Concat(rest));
-                current = resolvedRoot;
+                current = Path.GetDirectoryName(current) ?? current;
+                continue;
+            }
+            var next = Path.Combine(current, part);
+            if (new FileInfo(next).LinkTarget is { } target)
+            {
+                if (++hops > MaxLinkHops) throw new IOException($"Too many levels of symbolic links at {next}");
+                if (Path.IsPathRooted(target))
+                {
+                    var targetRoot = Path.GetPathRoot(target)!;
+                    // A Windows target rooted without a drive ("\x") stays on the current drive.
+                    current = targetRoot.Length > 0 && targetRoot.TrimEnd('/', '\\').Length == 0 ? Path.GetPathRoot(current)! : targetRoot;
+                    target = target.Substring(targetRoot.Length);
+                }
+                PushComponents(pending, target);
                 continue;
             }
             current = next;
         }
         return current;
+    }
+
+    private const int MaxLinkHops = 40;
+
+    private static void PushComponents(Stack<string> pending, string relative)
+    {
+        var parts = relative.Split(new[] { Path.DirectorySeparatorChar, Path.AltDirectorySeparatorChar }, StringSplitOptions.RemoveEmptyEntries);
+        for (var i = parts.Length - 1; i >= 0; i--) pending.Push(parts[i]);
     }
 }

@@ -29,6 +29,7 @@ public sealed class AgentStartup(
 
         if (LegacyTokenMigration.Run(options, users.Registry) is { } migrated) notices.Write(migrated);
         Directory.CreateDirectory(options.ProjectsRoot);
+        StatePermissions.Restrict(options);
 
         var recovered = recovery.RecoverAll();
         foreach (var line in recovered) notices.Write(line);

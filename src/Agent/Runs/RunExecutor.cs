@@ -1,6 +1,7 @@
 using System.Runtime.ExceptionServices;
 using Patchwire.Agent.Checkouts;
 using Patchwire.Agent.Configuration;
+using Patchwire.Core.IO;
 using Patchwire.Core.Protocol;
 
 namespace Patchwire.Agent.Runs;
@@ -70,7 +71,10 @@ public sealed class RunExecutor(AiRunner runner, RunJournal journal, CheckoutLoc
         var index = journal.IndexPath(entry);
         var realIndex = await CheckoutWorkspace.SnapshotIndexAsync(state, index).ConfigureAwait(false);
         if (realIndex is not null && File.Exists(realIndex))
+        {
             File.Copy(index, journal.PristineIndexPath(entry), overwrite: true);
+            OwnerOnly.Apply(journal.PristineIndexPath(entry));
+        }
         else
             realIndex = null;
         cancellationToken.ThrowIfCancellationRequested();

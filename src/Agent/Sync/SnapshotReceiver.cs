@@ -154,7 +154,17 @@ public sealed class SnapshotReceiver(AgentOptions options, CheckoutLocks locks, 
                 { Message = "Remove the link or list it under sync.exclude in patchwire.yml." });
 
         // From here on a client that goes away must not leave a half checked-out tree.
+        var headBefore = previous is null && !created ? await HeadAsync(checkout) : null;
         await CheckoutBaseline.ResetAsync(checkout, snapshot, removeUntracked: !created, CancellationToken.None);
+        var resolved = await SnapshotSymlinks.FindResolvedEscapingAsync(checkout, CancellationToken.None);
+        if (resolved is not null)
+        {
+            // The caller deletes a folder it created; anything else goes back to what was checked out before.
+            if (previous is not null) await CheckoutBaseline.ResetAsync(checkout, previous, CancellationToken.None);
+            else if (!created) await RestoreHeadAsync(checkout, headBefore);
+            return ApiErrors.BadRequest(new ApiError($"unsafe snapshot: symlink '{resolved.Value.Path}' {resolved.Value.Why} ('{resolved.Value.Target}')")
+                { Message = "Remove the link or list it under sync.exclude in patchwire.yml." });
+        }
         if (previous is null)
         {
             // A fresh checkout leaves index entries git must re-read on the next command (its racy-timestamp rule);
@@ -163,6 +173,26 @@ public sealed class SnapshotReceiver(AgentOptions options, CheckoutLocks locks, 
         }
         await AgentGit.RunCheckedAsync(checkout, new[] { "update-ref", "-m", "patchwire sync", CheckoutBaseline.BaselineRef, snapshot }, CancellationToken.None);
         return null;
+    }
+
+    /// <summary>What HEAD was in a checkout with no baseline (a clone): a branch's ref name, a commit, or null.</summary>
+    private static async Task<string?> HeadAsync(string checkout)
+    {
+        var branch = await AgentGit.RunAsync(checkout, new[] { "symbolic-ref", "-q", "HEAD" }, CancellationToken.None);
+        if (branch.Success) return branch.Stdout.Trim();
+        var commit = await AgentGit.RunAsync(checkout, new[] { "rev-parse", "-q", "--verify", "HEAD" }, CancellationToken.None);
+        return commit.Success ? commit.Stdout.Trim() : null;
+    }
+
+    private static async Task RestoreHeadAsync(string checkout, string? head)
+    {
+        if (head is null) return;
+        if (head.StartsWith("refs/", StringComparison.Ordinal))
+            await AgentGit.RunCheckedAsync(checkout, new[] { "symbolic-ref", "HEAD", head }, CancellationToken.None);
+        else
+            await AgentGit.RunCheckedAsync(checkout, new[] { "update-ref", "--no-deref", "HEAD", head }, CancellationToken.None);
+        await AgentGit.RunCheckedAsync(checkout, new[] { "reset", "-q", "--hard" }, CancellationToken.None);
+        await AgentGit.RunCheckedAsync(checkout, new[] { "clean", "-q", "-f", "-d" }, CancellationToken.None);
     }
 
     /// <summary>Ends index-pack's input and waits; killed only if it hangs, since a killed index-pack leaves its temporary pack behind.</summary>

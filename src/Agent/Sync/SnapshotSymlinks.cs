@@ -1,10 +1,13 @@
 using System.Text;
+using Patchwire.Agent.Checkouts;
 
 namespace Patchwire.Agent.Sync;
 
 /// <summary>
-/// Finds symlinks in a snapshot whose target is absolute or climbs out of the checkout. Checking them out would
-/// give the AI (and anything run in the checkout) a path out of the user's folder.
+/// Finds symlinks in a snapshot that lead out of the checkout. Checking them out would give the AI (and anything run
+/// in the checkout) a path out of the user's folder. Two passes: the link text, before anything is checked out (a
+/// target that is absolute or climbs out by its own "..", refused without touching the checkout), then every link of
+/// the checked-out tree resolved on disk (a chain such as <c>s -> .</c>, <c>x -> s/s/../../bob/app</c>).
 /// </summary>
 public static class SnapshotSymlinks
 {
@@ -50,6 +53,33 @@ public static class SnapshotSymlinks
             var target = batch.Substring(headerEnd + 1, size);
             position = headerEnd + 1 + size + 1;
             if (Escapes(link.Path, target)) return (link.Path, Encoding.UTF8.GetString(Encoding.Latin1.GetBytes(target)));
+        }
+        return null;
+    }
+
+    /// <summary>
+    /// After checkout: each symlink git tracks in <paramref name="checkout"/>, resolved on disk through every link on the
+    /// way (tracked or not); the first whose real path leaves the checkout or enters its <c>.git</c>, with why, or null.
+    /// </summary>
+    public static async Task<(string Path, string Target, string Why)?> FindResolvedEscapingAsync(string checkout, CancellationToken cancellationToken)
+    {
+        var index = await AgentGit.RunCheckedAsync(checkout, new[] { "ls-files", "-s", "-z" }, cancellationToken);
+        var realCheckout = ProjectPaths.RealPath(checkout);
+        var inside = realCheckout.TrimEnd(System.IO.Path.DirectorySeparatorChar) + System.IO.Path.DirectorySeparatorChar;
+        var dotGit = inside + ".git";
+        foreach (var entry in index.Split('\0'))
+        {
+            if (!entry.StartsWith(LinkMode + " ", StringComparison.Ordinal)) continue;
+            var path = entry.Substring(entry.IndexOf('\t') + 1);
+            var onDisk = System.IO.Path.Combine(checkout, path);
+            var target = new FileInfo(onDisk).LinkTarget ?? "";
+            string real;
+            try { real = ProjectPaths.RealPath(onDisk); }
+            catch (IOException) { return (path, target, "is a loop of links"); }
+            if (real == dotGit || real.StartsWith(dotGit + System.IO.Path.DirectorySeparatorChar, StringComparison.Ordinal))
+                return (path, target, "points into the checkout's .git");
+            if (real != realCheckout && !real.StartsWith(inside, StringComparison.Ordinal))
+                return (path, target, "points outside the project");
         }
         return null;
     }

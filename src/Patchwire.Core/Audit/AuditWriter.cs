@@ -118,14 +118,11 @@ public sealed class AuditWriter
 
     private FileStream Open()
     {
-        var created = !File.Exists(Path);
         // bufferSize 1 disables FileStream's buffer, so the whole line goes to the OS in one write call.
         var stream = new FileStream(Path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete, 1);
-        if (created)
-        {
-            try { OwnerOnly.Apply(Path); }
-            catch { stream.Dispose(); throw; }
-        }
+        // Narrowed on every write, not only when this writer created it: a log someone else made first (0644) must not stay readable.
+        try { OwnerOnly.Apply(Path); }
+        catch { stream.Dispose(); throw; }
         return stream;
     }
 

@@ -24,17 +24,16 @@ public static class NameRules
             return $"The {what} is empty.";
         if (name!.Length > MaxLength)
             return $"The {what} is {name.Length} characters long; the limit is {MaxLength}.";
-        if (name == "." || name == "..")
-            return $"The {what} '{name}' is not allowed.";
         if (!Allowed.IsMatch(name))
             return $"The {what} '{Printable(name)}' may contain only letters, digits, '_', '.' and '-'.";
+        // ".", "..", and hidden names such as .git or .claude, which tools on the box treat as their own.
+        if (name[0] == '.')
+            return $"The {what} '{name}' starts with '.'; names may not start with a dot.";
         var stem = name.Split('.')[0];
         if (ReservedDeviceNames.Contains(stem))
             return $"The {what} '{name}' is a reserved device name on Windows.";
         return null;
     }
-
-    public static bool IsValid(string? name) => Check(name) is null;
 
     private static string Printable(string s)
     {

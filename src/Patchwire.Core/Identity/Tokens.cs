@@ -8,7 +8,6 @@ namespace Patchwire.Core.Identity;
 public static class Tokens
 {
     public const string Prefix = "pw_";
-    private static readonly Regex WellFormed = new("^pw_[0-9a-f]{64}$", RegexOptions.CultureInvariant);
     // An admin-supplied token (for example a legacy one) need not carry the prefix, but it must be long and printable.
     private static readonly Regex Acceptable = new("^[\\x21-\\x7e]{16,512}$", RegexOptions.CultureInvariant);
 
@@ -19,8 +18,6 @@ public static class Tokens
             rng.GetBytes(bytes);
         return Prefix + ToHex(bytes);
     }
-
-    public static bool IsWellFormed(string? token) => token is not null && WellFormed.IsMatch(token);
 
     /// <summary>Returns null when an admin-supplied token can be used, else why not (never echoing the token).</summary>
     public static string? CheckSupplied(string? token)
@@ -41,14 +38,5 @@ public static class Tokens
         var sb = new StringBuilder(bytes.Length * 2);
         foreach (var b in bytes) sb.Append(b.ToString("x2"));
         return sb.ToString();
-    }
-
-    /// <summary>Constant-time comparison of two hex digests.</summary>
-    public static bool HashEquals(string a, string b)
-    {
-        if (a.Length != b.Length) return false;
-        var diff = 0;
-        for (var i = 0; i < a.Length; i++) diff |= a[i] ^ b[i];
-        return diff == 0;
     }
 }

@@ -211,6 +211,24 @@ for ($i = 0; $i -lt {perProcess}; $i++) {{
     }
 
     [Fact]
+    public void A_log_someone_else_created_world_readable_is_owner_only_after_the_next_append()
+    {
+        if (OperatingSystem.IsWindows()) return;
+        using var dir = new TempDirectory("pw-audit");
+        var log = dir.Combine("agent.log");
+        var writer = new AuditWriter(log);
+        foreach (var i in new[] { 1, 2 })
+        {
+            // Created first by someone else (an AI, an admin's shell with umask 022), before the first and between appends.
+            if (File.Exists(log)) File.Delete(log);
+            File.WriteAllText(log, "");
+            File.SetUnixFileMode(log, (UnixFileMode)0x1A4); // 0644
+            writer.Append(Ask("ana", "p", Start.AddSeconds(i), i));
+            Assert.Equal(0x180, OwnerOnly.GetUnixMode(log));
+        }
+    }
+
+    [Fact]
     public void An_unwritable_location_is_an_io_error_not_a_silent_loss()
     {
         using var dir = new TempDirectory("pw-audit");

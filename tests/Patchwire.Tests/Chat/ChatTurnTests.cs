@@ -249,6 +249,39 @@ public sealed class ChatTurnTests
     }
 
     [Fact]
+    public async Task A_session_id_from_the_ai_that_is_not_a_uuid_never_reaches_the_command_line()
+    {
+        await using var bed = await ChatTestBed.StartAsync();
+        bed.CreateCheckout("ana");
+        using var client = bed.Client("ana");
+        const string good = "3f2b8a0e-5c1d-4e7a-9b6f-0a1b2c3d4e5f";
+        var hostile = new[] { "--dangerously-skip-permissions", "--resume x --dangerously-skip-permissions", "with spaces", good + " -x", good + "\\n--print" };
+
+        // A session whose AI printed a bad id: its next turn starts fresh, with no --resume at all.
+        foreach (var id in hostile)
+        {
+            var fresh = NewUuid();
+            await using var turn = await ChatStream.TurnAsync(client, fresh, $"session: {id}\nsay: turn {{turn}}");
+            Assert.Equal("chat_done", ChatStream.Type(turn.Last));
+            await using var next = await ChatStream.TurnAsync(client, fresh, "say: next");
+            Assert.DoesNotContain("--resume", bed.ArgsLog[^1]);
+            Assert.DoesNotContain("dangerously", bed.ArgsLog[^1]);
+        }
+
+        // A session that has a good id keeps it when a later turn prints a bad one, and resumes with the good one.
+        var kept = NewUuid();
+        await using (var first = await ChatStream.TurnAsync(client, kept, $"session: {good}\nsay: first")) Assert.Equal("chat_done", ChatStream.Type(first.Last));
+        await using (var second = await ChatStream.TurnAsync(client, kept, "session: --dangerously-skip-permissions\nsay: second")) Assert.Equal("chat_done", ChatStream.Type(second.Last));
+        Assert.EndsWith("--resume " + good, bed.ArgsLog[^1]);
+        await using (var third = await ChatStream.TurnAsync(client, kept, "say: third")) Assert.Equal("chat_done", ChatStream.Type(third.Last));
+        Assert.EndsWith("--resume " + good, bed.ArgsLog[^1]);
+
+        Assert.DoesNotContain(bed.ArgsLog, line => line.Contains("dangerously", StringComparison.Ordinal));
+        Assert.DoesNotContain("dangerously", File.ReadAllText(bed.SessionsFile));
+        Assert.Equal("done", (await bed.StatusAsync("ana", kept)).GetProperty("status").GetString());
+    }
+
+    [Fact]
     public async Task One_turn_at_a_time_per_session_and_a_session_stays_with_its_project()
     {
         await using var bed = await ChatTestBed.StartAsync(new Dictionary<string, string?> { ["PW_MAX_CONCURRENT_PER_USER"] = "2" });

@@ -6,7 +6,7 @@ namespace Patchwire.Tests.Identity;
 
 public sealed class RegistryTests
 {
-    public static TheoryData<string> BadNames => new() { "..", ".", "a/b", "a\\b", "a\0b", "CON", "con.txt", "", new string('a', 65), "has space", "ünï" };
+    public static TheoryData<string> BadNames => new() { "..", ".", ".git", ".claude", ".x", "a/b", "a\\b", "a\0b", "CON", "con.txt", "", new string('a', 65), "has space", "ünï" };
 
     [Theory]
     [MemberData(nameof(BadNames))]

@@ -66,9 +66,10 @@ public sealed class UserCmdletTests
     {
         using var home = new TempDirectory();
         using var ps = new PowerShellSession(home.Path);
-        var (_, errors) = ps.Run("New-PatchwireUser '..'; New-PatchwireUser 'a/b'; New-PatchwireUser CON");
-        Assert.Equal(3, errors.Count);
+        var (_, errors) = ps.Run("New-PatchwireUser '..'; New-PatchwireUser 'a/b'; New-PatchwireUser CON; New-PatchwireUser .claude");
+        Assert.Equal(4, errors.Count);
         Assert.All(errors, e => Assert.Equal(ErrorCategory.InvalidArgument, e.CategoryInfo.Category));
+        Assert.Contains("'.claude' starts with '.'", errors[3].Exception.Message);
         Assert.False(File.Exists(Path.Combine(home.Path, "users.json")));
 
         ps.Invoke("New-PatchwireUser ana | Out-Null");

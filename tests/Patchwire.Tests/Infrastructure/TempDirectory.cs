@@ -17,7 +17,8 @@ public sealed class TempDirectory : IDisposable
     {
         try
         {
-            foreach (var file in Directory.EnumerateFiles(Path, "*", SearchOption.AllDirectories))
+            // Links are not followed: a checkout holding "s -> ." would be walked forever.
+            foreach (var file in Directory.EnumerateFiles(Path, "*", new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = FileAttributes.ReparsePoint }))
                 File.SetAttributes(file, FileAttributes.Normal);
             Directory.Delete(Path, recursive: true);
         }

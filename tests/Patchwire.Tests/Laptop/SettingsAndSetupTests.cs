@@ -102,6 +102,17 @@ public sealed class SettingsAndSetupTests
             var (_, errors) = session.Run($"Get-PatchwireConfiguration -Path '{spaced.Path}'");
             Assert.Contains("project: my-project", Assert.Single(errors).Exception.Message);
         }
+        // So does a hidden folder, and a patchwire.yml naming a project that starts with a dot.
+        var hidden = GitRepo.Init(temp.Combine(".claude"));
+        var named = GitRepo.Init(temp.Combine("named-git"));
+        named.Write("patchwire.yml", "project: .git\n");
+        using (var session = new PowerShellSession(home))
+        {
+            var (_, errors) = session.Run($"Get-PatchwireConfiguration -Path '{hidden.Path}'");
+            Assert.Contains("'.claude' starts with '.'", Assert.Single(errors).Exception.Message);
+            (_, errors) = session.Run($"Get-PatchwireConfiguration -Path '{named.Path}'");
+            Assert.Contains("'.git' starts with '.'", Assert.Single(errors).Exception.Message);
+        }
     }
 
     [Fact]

@@ -97,6 +97,38 @@ public sealed class AskPreflightTests
     }
 
     [Fact]
+    public async Task Names_starting_with_a_dot_are_refused_on_every_route_even_when_such_a_checkout_exists()
+    {
+        await using var bed = await RunsTestBed.StartAsync(MarkRan);
+        var hidden = new[] { ".claude", ".x" }.Select(name => bed.CreateCheckout("ana", name)).ToList();
+        var before = hidden.Select(repo => CheckoutAssert.Fingerprint(repo.Path)).ToList();
+        using var client = bed.Client("ana");
+
+        foreach (var name in new[] { ".git", ".claude", ".x", ".." + "x" })
+        {
+            var (status, json) = await PostAsync(client, Json(new { prompt = "hi", project = name }));
+            Assert.True(status == HttpStatusCode.BadRequest, $"/ask {name}: {status} {json}");
+            Assert.Equal("invalid project name", json.GetProperty("error").GetString());
+            var responses = new[]
+            {
+                await client.PostAsync("/chat", new StringContent(Json(new { uuid = Guid.NewGuid().ToString(), prompt = "hi", project = name }), Encoding.UTF8, "application/json")),
+                await client.GetAsync("/sync/" + name),
+                await client.PostAsync("/sync/" + name, new ByteArrayContent(Encoding.ASCII.GetBytes("# v2 git bundle\n"))),
+            };
+            foreach (var response in responses)
+            {
+                var text = await response.Content.ReadAsStringAsync();
+                Assert.True(response.StatusCode == HttpStatusCode.BadRequest, $"{response.RequestMessage!.RequestUri} {name}: {response.StatusCode} {text}");
+                Assert.Equal("{\"error\":\"invalid project name\"}", text);
+            }
+        }
+
+        Assert.False(File.Exists(bed.Note("ran")));
+        for (var i = 0; i < hidden.Count; i++) CheckoutAssert.SameTree(before[i], hidden[i].Path);
+        Assert.False(Directory.Exists(bed.CheckoutPath("ana", ".git")));
+    }
+
+    [Fact]
     public async Task A_folder_inside_a_repository_is_not_the_root_of_one()
     {
         await using var bed = await RunsTestBed.StartAsync(MarkRan);

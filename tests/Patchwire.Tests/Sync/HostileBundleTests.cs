@@ -115,6 +115,98 @@ public sealed class HostileBundleTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Links_that_leave_the_checkout_only_once_resolved_are_refused_and_the_previous_baseline_stays()
+    {
+        if (OperatingSystem.IsWindows()) return;
+        var benApp = Path.Combine(_agent.ProjectsRoot, "ben", "app");
+        Directory.CreateDirectory(benApp);
+        File.WriteAllText(Path.Combine(benApp, "secret.txt"), "ben's\n");
+        // A first baseline whose links chain but stay inside: it must sync.
+        var repo = GitRepo.Init(_work.Combine("chains"));
+        repo.Write("sub/code.txt", "code\n");
+        repo.Write(".gitignore", "out\n");
+        Link(repo, "s", ".");
+        Link(repo, "inner", "s/sub/../sub/code.txt");
+        Link(repo, "sub/up", "..");
+        repo.CommitAll("inside links");
+        Assert.Equal(HttpStatusCode.OK, (await PostAsync("p12", Bundle(repo, "p12"))).StatusCode);
+        var checkout = new GitRepo(Checkout("p12"));
+        var baseline = checkout.Git("rev-parse", "refs/patchwire/baseline").Trim();
+        Assert.Equal("code\n", File.ReadAllText(Path.Combine(checkout.Path, "inner")));
+        var listing = TreeListing.OnDisk(checkout.Path);
+        var outside = OutsideAnasFolder();
+
+        // Each passes the link-text check (no absolute target, no ".." past the top) and escapes once resolved.
+        var variants = new (string Link, string Target)[]
+        {
+            ("x", "s/s/../../ben/app"),                 // the chain from the review: s -> ., then up twice
+            ("y", "sub/up/sub/up/../../ben/app"),       // through a link to ".." inside
+            ("z", "s/s/../../zed"),                     // to a user folder that does not exist yet
+            ("root", string.Concat(Enumerable.Repeat("s/", 16)) + string.Concat(Enumerable.Repeat("../", 16)) + "etc"), // up to / and down
+            ("to-link", "x"),                           // a link to a link that escapes (x added with it)
+            ("git", ".git/config"),                     // into the checkout's own repository
+            ("git-chain", "s/s/.git/hooks"),
+        };
+        foreach (var (link, target) in variants)
+        {
+            repo.Git("checkout", "-q", "main");
+            repo.Git("checkout", "-q", "-B", "try-" + link);
+            if (link == "to-link") Link(repo, "x", "s/s/../../ben/app");
+            Link(repo, link, target);
+            repo.CommitAll("escape " + link);
+            var response = await PostAsync("p12", Bundle(repo, "p12"));
+            await AssertRefused(response, 400, "unsafe snapshot");
+            var error = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("error").GetString()!;
+            Assert.Contains($"symlink '{link}'", error);
+            Assert.Equal(listing, TreeListing.OnDisk(checkout.Path));
+            Assert.Equal(baseline, checkout.Git("rev-parse", "refs/patchwire/baseline").Trim());
+            Assert.Equal(baseline, checkout.Head);
+            Assert.Equal("", checkout.Git("status", "--porcelain", "--untracked-files=all"));
+        }
+
+        // An ignored link left on disk (as an AI could leave it) that a tracked link goes through.
+        File.CreateSymbolicLink(Path.Combine(checkout.Path, "out"), "../../ben");
+        repo.Git("checkout", "-q", "main");
+        repo.Git("checkout", "-q", "-B", "through-ignored");
+        Link(repo, "via", "out/app");
+        repo.CommitAll("via an ignored link");
+        await AssertRefused(await PostAsync("p12", Bundle(repo, "p12")), 400, "symlink 'via' points outside the project");
+        Assert.Equal(baseline, checkout.Head);
+        File.Delete(Path.Combine(checkout.Path, "out"));
+        Assert.Equal(listing, TreeListing.OnDisk(checkout.Path));
+
+        // A new project: refused and not created. A clone with no baseline: its branch and files come back.
+        await AssertRefused(await PostAsync("p13", Bundle(repo, "p13", "try-x")), 400, "symlink 'x'");
+        Assert.False(Directory.Exists(Checkout("p13")));
+        var clone = GitRepo.Init(Checkout("p14"));
+        clone.Write("mine.txt", "the admin's clone\n");
+        clone.CommitAll("clone");
+        var cloneHead = clone.Head;
+        await AssertRefused(await PostAsync("p14", Bundle(repo, "p14", "try-y")), 400, "symlink 'y'");
+        Assert.Equal("refs/heads/main", clone.Git("symbolic-ref", "HEAD").Trim());
+        Assert.Equal(cloneHead, clone.Head);
+        Assert.Equal("", clone.Git("status", "--porcelain", "--untracked-files=all"));
+        Assert.Equal("the admin's clone\n", File.ReadAllText(Path.Combine(clone.Path, "mine.txt")));
+
+        AssertNothingLeft(outside);
+        Assert.Equal(new[] { "secret.txt" }, Directory.EnumerateFileSystemEntries(benApp).Select(Path.GetFileName));
+    }
+
+    private static void Link(GitRepo repo, string path, string target)
+    {
+        var full = Path.Combine(repo.Path, path);
+        Directory.CreateDirectory(Path.GetDirectoryName(full)!);
+        if (new FileInfo(full).LinkTarget is not null) File.Delete(full);
+        File.CreateSymbolicLink(full, target);
+    }
+
+    private byte[] Bundle(GitRepo repo, string project, string from = "HEAD")
+    {
+        repo.Git("update-ref", "refs/patchwire/snapshots/" + project, from);
+        return MakeBundle(repo, "refs/patchwire/snapshots/" + project);
+    }
+
+    [Fact]
     public async Task A_bundle_that_builds_on_a_missing_commit_gets_409_and_an_existing_checkout_is_unchanged()
     {
         var repo = SnapshotRepo("p7");
@@ -293,7 +385,7 @@ public sealed class HostileBundleTests : IAsyncLifetime
     private Dictionary<string, (long, DateTime)> OutsideAnasFolder()
     {
         var anaFolder = Path.Combine(_agent.ProjectsRoot, "ana") + Path.DirectorySeparatorChar;
-        return Directory.EnumerateFiles(_home.Path, "*", SearchOption.AllDirectories)
+        return Directory.EnumerateFiles(_home.Path, "*", NoLinks)
             .Where(f => !f.StartsWith(anaFolder, StringComparison.Ordinal) && !Path.GetFileName(f).StartsWith("users.json", StringComparison.Ordinal) && !Path.GetFileName(f).StartsWith(".users.json", StringComparison.Ordinal))
             .ToDictionary(f => f, f => (new FileInfo(f).Length, File.GetLastWriteTimeUtc(f)));
     }
@@ -303,6 +395,9 @@ public sealed class HostileBundleTests : IAsyncLifetime
         Assert.Equal(before.OrderBy(kv => kv.Key), OutsideAnasFolder().OrderBy(kv => kv.Key));
         var anaFolder = Path.Combine(_agent.ProjectsRoot, "ana");
         if (Directory.Exists(anaFolder))
-            Assert.Empty(Directory.EnumerateFiles(anaFolder, "tmp_*", SearchOption.AllDirectories));
+            Assert.Empty(Directory.EnumerateFiles(anaFolder, "tmp_*", NoLinks));
     }
+
+    /// <summary>Recursion that does not follow links: a checkout may hold "s -> .", which .NET would walk forever.</summary>
+    private static readonly EnumerationOptions NoLinks = new() { RecurseSubdirectories = true, AttributesToSkip = FileAttributes.ReparsePoint };
 }
