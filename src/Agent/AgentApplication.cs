@@ -28,7 +28,8 @@ public static class AgentApplication
         // the host's own "Hosting failed to start" copy with its stack trace would only repeat it. The host's
         // Critical lines (a background service stopping the agent) still show.
         builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.Critical);
-        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(15));
+        // Kestrel waits this long for running requests when the agent stops: the grace, then time to kill and restore.
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = options.StopGrace + GracefulStop.RestoreAllowance);
 
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
@@ -41,6 +42,7 @@ public static class AgentApplication
 
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton<StartupNotices>();
+        builder.Services.AddSingleton<GracefulStop>();
         builder.Services.AddHostedService<AgentStartup>(); // before the port opens: see AgentStartup
         builder.Services.AddPatchwireIdentity();
         builder.Services.AddSingleton<ProjectPaths>();

@@ -126,8 +126,9 @@ public sealed class ChatTurn(string user, ChatRequest request, RunTarget target,
             _ => ("The agent hit an internal error; the checkout was restored. Details are in the agent's log.", true),
         };
         Fail(message);
+        var code = stop.Reason == RunStopReason.AgentStopping ? ErrorCodes.AgentStopping : ErrorCodes.TurnFailed;
         if (stop.Reason != RunStopReason.ClientGone)
-            await NdjsonResponse.WriteEventAsync(context, new ErrorEvent { Code = ErrorCodes.TurnFailed, Message = message, Recoverable = recoverable });
+            await NdjsonResponse.WriteEventAsync(context, new ErrorEvent { Code = code, Message = message, Recoverable = recoverable });
     }
 
     public override void OnClosed()

@@ -28,6 +28,14 @@ public sealed class AgentOptions
     public required long MaxBundleBytes { get; init; }
     /// <summary>How often remembered last-seen times are written to the registry. PW_LAST_SEEN_FLUSH_SEC, default 60.</summary>
     public required TimeSpan LastSeenFlushInterval { get; init; }
+    /// <summary>How long running runs may go on once a stop was asked for. PW_STOP_GRACE_SEC, default 20.</summary>
+    public TimeSpan StopGrace { get; init; } = TimeSpan.FromSeconds(20);
+    /// <summary>A blank line is written on an idle /ask or /chat stream this often. PW_KEEPALIVE_SEC, default 15.</summary>
+    public TimeSpan KeepAlive { get; init; } = TimeSpan.FromSeconds(15);
+    /// <summary>PEM certificate and key (PW_TLS_CERT, PW_TLS_KEY): both set, the agent serves https.</summary>
+    public string? TlsCertFile { get; init; }
+    public string? TlsKeyFile { get; init; }
+    public bool UsesTls => TlsCertFile is not null;
 
     public string SessionsFile => Path.Combine(Home, "agent-sessions.json");
     public string StateDirectory => Path.Combine(Home, "agent-state");
@@ -48,6 +56,12 @@ public sealed class AgentOptions
         if (host is not null && (host.Trim().Length == 0 || host.Any(char.IsWhiteSpace) || host.Contains('/')))
             throw new ConfigurationException($"PW_AGENT_HOST '{host}' is not a host name or IP address.");
         var legacy = PatchwireHome.Get(env, "PW_AGENT_TOKEN");
+        var tlsCert = PatchwireHome.Get(env, "PW_TLS_CERT");
+        var tlsKey = PatchwireHome.Get(env, "PW_TLS_KEY");
+        if (string.IsNullOrWhiteSpace(tlsCert)) tlsCert = null;
+        if (string.IsNullOrWhiteSpace(tlsKey)) tlsKey = null;
+        if (tlsCert is null && tlsKey is not null) throw new ConfigurationException("PW_TLS_KEY is set but PW_TLS_CERT is not; set both (PEM files) for https, or neither.");
+        if (tlsCert is not null && tlsKey is null) throw new ConfigurationException("PW_TLS_CERT is set but PW_TLS_KEY is not; set both (PEM files) for https, or neither.");
 
         NotAFile("PW_HOME", home.Home);
         NotAFile("PW_PROJECTS_ROOT", home.ProjectsRoot(env));
@@ -74,6 +88,10 @@ public sealed class AgentOptions
             MaxPromptBytes = Long(env, "PW_MAX_PROMPT_BYTES", 1024 * 1024, 1, int.MaxValue),
             MaxBundleBytes = Long(env, "PW_MAX_BUNDLE_BYTES", 2L * 1024 * 1024 * 1024, 1024, long.MaxValue),
             LastSeenFlushInterval = TimeSpan.FromSeconds(Int(env, "PW_LAST_SEEN_FLUSH_SEC", 60, 1, 86400)),
+            StopGrace = TimeSpan.FromSeconds(Int(env, "PW_STOP_GRACE_SEC", 20, 0, 3600)),
+            KeepAlive = TimeSpan.FromSeconds(Int(env, "PW_KEEPALIVE_SEC", 15, 1, 3600)),
+            TlsCertFile = tlsCert,
+            TlsKeyFile = tlsKey,
         };
     }
 
