@@ -60,8 +60,8 @@ public sealed class AgentOptions
         var tlsKey = PatchwireHome.Get(env, "PW_TLS_KEY");
         if (string.IsNullOrWhiteSpace(tlsCert)) tlsCert = null;
         if (string.IsNullOrWhiteSpace(tlsKey)) tlsKey = null;
-        if (tlsCert is null && tlsKey is not null) throw new ConfigurationException("PW_TLS_KEY is set but PW_TLS_CERT is not; set both (PEM files) for https, or neither.");
-        if (tlsCert is not null && tlsKey is null) throw new ConfigurationException("PW_TLS_CERT is set but PW_TLS_KEY is not; set both (PEM files) for https, or neither.");
+        if (tlsCert is null && tlsKey is not null) throw new ConfigurationException("PW_TLS_CERT is not set but PW_TLS_KEY is; set both (PEM files) for https, or neither.");
+        if (tlsCert is not null && tlsKey is null) throw new ConfigurationException("PW_TLS_KEY is not set but PW_TLS_CERT is; set both (PEM files) for https, or neither.");
 
         NotAFile("PW_HOME", home.Home);
         NotAFile("PW_PROJECTS_ROOT", home.ProjectsRoot(env));
