@@ -4,7 +4,7 @@
 .DESCRIPTION
     An agent whose "AI" is demo/stand-in-ai.ps1 (a script that edits files deterministically, not an AI),
     two developers with their own laptop folders and tokens, concurrent asks that queue, a diff previewed
-    and applied locally, a chat turn, then the queue and the audit log as objects.
+    and applied locally, a chat turn, a policy refusal, then the queue, the audit log and usage as objects.
 #>
 param([Parameter(Mandatory)] [string] $ModulePath)
 
@@ -150,11 +150,25 @@ try {
     $turn = Invoke-PatchwireChat 'write down what we discussed' -ProgressAction SilentlyContinue
     $turn | Format-List SessionId, TurnIndex, Files, TokensIn, TokensOut, Duration | Out-Host
 
+    Step "Team controls: the admin limits ben to docs-* projects; his next ask gets upstream's 403 (no restart)"
+    $laptopHome = $env:PW_HOME
+    $env:PW_HOME = $boxHome
+    Set-PatchwireUserPolicy ben -Project 'docs-*' -RateLimit 50 -Per 1h
+    Get-PatchwireUserPolicy | Out-Host
+    try {
+        Invoke-RestMethod "$url/ask" -Method Post -Headers @{ Authorization = "Bearer $($ben.Token)" } -ContentType 'application/json' -Body '{"prompt":"x","project":"team-app"}' | Out-Null
+    }
+    catch { $body = $_.ErrorDetails.Message | ConvertFrom-Json; Write-Host "ben: $([int]$_.Exception.Response.StatusCode) error=$($body.error) message=`"$($body.message)`"" }
+    Set-PatchwireUserPolicy ben -ClearProjects -ClearRateLimit
+    $env:PW_HOME = $laptopHome
+
     Step 'The queue is empty again; the admin reads the paper trail as objects (prompts only as SHA-256)'
     Get-PatchwireQueue | Out-Host
     $env:PW_HOME = $boxHome
     Get-PatchwireAuditLog | Format-Table | Out-Host
     Get-PatchwireAuditLog -Limit 0 | Group-Object User | Select-Object Name, Count | Out-Host
+    Get-PatchwireUsage | Out-Host                          # per user: requests, lines, tokens, cost, time
+    patchwire-agent usage --by project | Out-Host
     Get-PatchwireUser | Format-Table | Out-Host
 }
 finally {

@@ -8,8 +8,10 @@ using Patchwire.Agent.Configuration;
 using Patchwire.Agent.Health;
 using Patchwire.Agent.Hosting;
 using Patchwire.Agent.Identity;
+using Patchwire.Agent.Policy;
 using Patchwire.Agent.Runs;
 using Patchwire.Agent.Sync;
+using Patchwire.Agent.Usage;
 
 namespace Patchwire.Agent;
 
@@ -55,6 +57,8 @@ public static class AgentApplication
         builder.Services.AddPatchwireRuns();
         builder.Services.AddPatchwireSync();
         builder.Services.AddPatchwireChat();
+        builder.Services.AddPatchwirePolicy();
+        builder.Services.AddPatchwireUsage();
 
         var app = builder.Build();
         app.UseAuthentication();

@@ -15,7 +15,9 @@
         'Formats/Audit.format.ps1xml',
         'Formats/Ask.format.ps1xml',
         'Formats/Chat.format.ps1xml',
-        'Formats/Sync.format.ps1xml'
+        'Formats/Sync.format.ps1xml',
+        'Formats/Policy.format.ps1xml',
+        'Formats/Usage.format.ps1xml'
     )
     CmdletsToExport      = '*'
     FunctionsToExport    = @()

@@ -31,6 +31,8 @@ public sealed class AiStreamParser
     public bool ResultIsError { get; private set; }
     public string? ResultText { get; private set; }
     public string? ResultSubtype { get; private set; }
+    /// <summary>The result event as it came, for the usage meter (model, cost).</summary>
+    public string? ResultJson { get; private set; }
     public int SkippedLines { get; private set; }
 
     /// <summary>All text streamed so far.</summary>
@@ -124,6 +126,7 @@ public sealed class AiStreamParser
                 SawResult = true;
                 if (session is not null) SessionId = session;
                 ResultSubtype = String(e, "subtype");
+                ResultJson = e.GetRawText();
                 ResultIsError = e.TryGetProperty("is_error", out var isError) && isError.ValueKind == JsonValueKind.True;
                 ResultText = String(e, "result");
                 if (e.TryGetProperty("usage", out var usage) && usage.ValueKind == JsonValueKind.Object)

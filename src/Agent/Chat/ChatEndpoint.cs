@@ -6,6 +6,7 @@ using Patchwire.Agent.Configuration;
 using Patchwire.Agent.Http;
 using Patchwire.Agent.Identity;
 using Patchwire.Agent.Runs;
+using Patchwire.Agent.Usage;
 using Patchwire.Core.Audit;
 using Patchwire.Core.Protocol;
 
@@ -22,7 +23,7 @@ public static class ChatEndpoint
     public static readonly IReadOnlyList<string> StreamJsonArgs = new[] { "--output-format", "stream-json", "--verbose" };
 
     public static async Task<Results<QueuedRunStream, JsonHttpResult<ApiError>>> HandleAsync(
-        HttpContext context, ClaimsPrincipal caller, AgentOptions options, CheckoutPreflight preflight, ChatSessionStore sessions, QueuedRunFlow flow)
+        HttpContext context, ClaimsPrincipal caller, AgentOptions options, CheckoutPreflight preflight, ChatSessionStore sessions, UsageMeter usage, QueuedRunFlow flow)
     {
         var user = caller.CallerName();
         if (!(await ChatRequest.ReadAsync(context, options.MaxPromptBytes)).TryGet(out var request, out var problem)) return problem;
@@ -39,7 +40,7 @@ public static class ChatEndpoint
             {
                 Uuid = request.Uuid, Project = session!.Project, Hint = "Start a new session (a new uuid) for this project.",
             }),
-            _ => flow.Stream(new ChatTurn(user, request, target, session!, sessions)),
+            _ => flow.Stream(new ChatTurn(user, request, target, session!, sessions, usage)),
         };
     }
 }
@@ -48,7 +49,7 @@ public static class ChatEndpoint
 /// One /chat turn as a queued run. The session was marked in flight before the stream opened; every way the turn
 /// ends settles it (done, or failed with its message), so a later turn is never refused with "turn in flight".
 /// </summary>
-public sealed class ChatTurn(string user, ChatRequest request, RunTarget target, ChatSession session, ChatSessionStore sessions)
+public sealed class ChatTurn(string user, ChatRequest request, RunTarget target, ChatSession session, ChatSessionStore sessions, UsageMeter usage)
     : QueuedRun(user, request.Project, request.Prompt, target)
 {
     private readonly AiStreamParser _parser = new();
@@ -112,7 +113,9 @@ public sealed class ChatTurn(string user, ChatRequest request, RunTarget target,
             TurnIndex = Index,
             Baseline = Target.Baseline,
         });
-        return new AuditEntry { DurationMs = durationMs, Uuid = request.Uuid, TokensIn = _parser.TokensIn, TokensOut = _parser.TokensOut };
+        var entry = new AuditEntry { DurationMs = durationMs, Uuid = request.Uuid, TokensIn = _parser.TokensIn, TokensOut = _parser.TokensOut };
+        usage.FillChat(entry, _parser.ResultJson);
+        return entry;
     }
 
     public override async Task OnStoppedAsync(RunStop stop, HttpContext context)

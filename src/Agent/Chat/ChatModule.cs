@@ -1,3 +1,4 @@
+using Patchwire.Agent.Policy;
 namespace Patchwire.Agent.Chat;
 
 /// <summary>POST /chat and sessions (issue: chat).</summary>
@@ -11,7 +12,7 @@ public static class ChatModule
 
     public static IEndpointRouteBuilder MapPatchwireChat(this IEndpointRouteBuilder app)
     {
-        app.MapPost("/chat", ChatEndpoint.HandleAsync);
+        app.MapPost("/chat", ChatEndpoint.HandleAsync).RequireUserPolicyForBodyProject();
         app.MapSessionEndpoints();
         return app;
     }

@@ -2,6 +2,7 @@ using Patchwire.Agent.Chat;
 using Patchwire.Agent.Configuration;
 using Patchwire.Agent.Identity;
 using Patchwire.Agent.Runs;
+using Patchwire.Agent.Usage;
 
 namespace Patchwire.Agent.Hosting;
 
@@ -18,13 +19,16 @@ public sealed class AgentStartup(
     UserDirectory users,
     RunRecovery recovery,
     ChatSessionStore sessions,
+    PricingTable pricing,
     StartupNotices notices,
     ILogger<AgentStartup> log) : IHostedLifecycleService
 {
     public Task StartingAsync(CancellationToken cancellationToken)
     {
         Directory.CreateDirectory(options.Home);
+        foreach (var line in UpstreamRegistryImport.Run(users.Registry)) notices.Write(line);
         var registered = users.LoadNow();
+        if (pricing.Path is not null) notices.Write($"pricing: {pricing.Count} model(s) from {pricing.Path}");
         log.LogDebug("Registry {Path} holds {Count} user(s)", users.Registry.Path, registered.Count);
 
         if (LegacyTokenMigration.Run(options, users.Registry) is { } migrated) notices.Write(migrated);

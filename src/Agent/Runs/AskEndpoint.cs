@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Patchwire.Agent.Configuration;
 using Patchwire.Agent.Http;
 using Patchwire.Agent.Identity;
+using Patchwire.Agent.Usage;
 using Patchwire.Core.Audit;
 using Patchwire.Core.Protocol;
 
@@ -15,12 +16,12 @@ namespace Patchwire.Agent.Runs;
 public static class AskEndpoint
 {
     public static async Task<Results<QueuedRunStream, JsonHttpResult<ApiError>>> HandleAsync(
-        HttpContext context, ClaimsPrincipal caller, AgentOptions options, CheckoutPreflight preflight, QueuedRunFlow flow)
+        HttpContext context, ClaimsPrincipal caller, AgentOptions options, CheckoutPreflight preflight, UsageMeter usage, QueuedRunFlow flow)
     {
         var user = caller.CallerName();
         if (!(await AskRequest.ReadAsync(context, options.MaxPromptBytes)).TryGet(out var request, out var problem)) return problem;
         if (!(await preflight.CheckAsync(user, request.Project, request.Baseline)).TryGet(out var target, out problem)) return problem;
-        return flow.Stream(new AskRun(user, request, target));
+        return flow.Stream(new AskRun(user, request, target, usage));
     }
 }
 
@@ -40,7 +41,7 @@ public sealed record AskRequest(string Prompt, string Project, string? Baseline)
 }
 
 /// <summary>An /ask run: one result event with the diff and the AI's output, or one error event.</summary>
-public sealed class AskRun(string user, AskRequest request, RunTarget target) : QueuedRun(user, request.Project, request.Prompt, target)
+public sealed class AskRun(string user, AskRequest request, RunTarget target, UsageMeter usage) : QueuedRun(user, request.Project, request.Prompt, target)
 {
     public override string Route => AuditEntry.AskRoute;
 
@@ -58,7 +59,7 @@ public sealed class AskRun(string user, AskRequest request, RunTarget target) : 
             ExitCode = result.Ai.ExitCode,
             Baseline = Target.Baseline,
         });
-        return new AuditEntry
+        var entry = new AuditEntry
         {
             DurationMs = durationMs,
             Files = result.Diff.Changes.Count,
@@ -66,6 +67,8 @@ public sealed class AskRun(string user, AskRequest request, RunTarget target) : 
             LinesRemoved = result.Diff.LinesRemoved,
             ExitCode = result.Ai.ExitCode,
         };
+        usage.Fill(entry, result.Ai.Stdout);
+        return entry;
     }
 
     public override Task OnStoppedAsync(RunStop stop, HttpContext context) => stop.Reason switch

@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using Patchwire.Agent.Configuration;
+using Patchwire.Agent.Policy;
 using Patchwire.Core.Protocol;
 
 namespace Patchwire.Agent.Runs;
@@ -25,7 +26,7 @@ public static class RunsModule
 
     public static IEndpointRouteBuilder MapPatchwireRuns(this IEndpointRouteBuilder app)
     {
-        app.MapPost("/ask", AskEndpoint.HandleAsync);
+        app.MapPost("/ask", AskEndpoint.HandleAsync).RequireUserPolicyForBodyProject();
         app.MapGet("/queue", (RunScheduler scheduler) => TypedResults.Ok(scheduler.Snapshot()));
         return app;
     }

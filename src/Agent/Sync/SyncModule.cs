@@ -1,3 +1,4 @@
+using Patchwire.Agent.Policy;
 using System.Security.Claims;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Patchwire.Agent.Checkouts;
@@ -27,7 +28,7 @@ public static class SyncModule
             if (checkout is null) return ApiErrors.BadRequest("invalid project name");
             var baseline = await CheckoutBaseline.CurrentAsync(checkout, context.RequestAborted);
             return TypedResults.Ok(new BaselineAnswer(project, baseline, options.MaxBundleBytes));
-        });
+        }).RequireUserPolicyForRouteProject(counts: false);
 
         app.MapPost("/sync/{project}", async Task<Results<Ok<SnapshotReceiver.SyncAnswer>, JsonHttpResult<ApiError>>> (HttpContext context, ClaimsPrincipal caller, string project, ProjectPaths paths, SnapshotReceiver receiver) =>
         {
@@ -35,7 +36,7 @@ public static class SyncModule
             var checkout = paths.Resolve(user, project);
             if (checkout is null) return ApiErrors.BadRequest("invalid project name");
             return await receiver.ReceiveAsync(context, user, project, checkout);
-        });
+        }).RequireUserPolicyForRouteProject();
         return app;
     }
 

@@ -29,6 +29,12 @@ public sealed class AuditEntry
     [JsonPropertyName("tokens_in")] public long? TokensIn { get; set; }
     [JsonPropertyName("tokens_out")] public long? TokensOut { get; set; }
 
+    /// <summary>/ask: the model the AI reported (or was given with --model), and what the run cost.</summary>
+    [JsonPropertyName("model")] public string? Model { get; set; }
+    [JsonPropertyName("cost_usd")] public double? CostUsd { get; set; }
+    /// <summary>Where <see cref="CostUsd"/> came from: pricing_file, unknown_model, ai_reported, no_pricing or no_usage.</summary>
+    [JsonPropertyName("cost_source")] public string? CostSource { get; set; }
+
     public const string AskRoute = "/ask";
     public const string ChatRoute = "/chat";
 

@@ -45,6 +45,9 @@ public static class AuditLineFormat
             if (entry.Uuid is { } uuid) json.WriteString("uuid", uuid);
             if (entry.TokensIn is { } tokensIn) json.WriteNumber("tokens_in", tokensIn);
             if (entry.TokensOut is { } tokensOut) json.WriteNumber("tokens_out", tokensOut);
+            if (entry.Model is { } model) json.WriteString("model", model);
+            if (entry.CostUsd is { } cost) json.WriteNumber("cost_usd", Math.Round(cost, 6));
+            if (entry.CostSource is { } costSource) json.WriteString("cost_source", costSource);
             json.WriteEndObject();
         }
         buffer.WriteByte((byte)'\n');
@@ -101,6 +104,9 @@ public static class AuditLineFormat
                     case Known.Uuid: if (!String(ref reader, out var uuid)) return false; result.Uuid = uuid; break;
                     case Known.TokensIn: if (!Long(ref reader, out var tin)) return false; result.TokensIn = tin; break;
                     case Known.TokensOut: if (!Long(ref reader, out var tout)) return false; result.TokensOut = tout; break;
+                    case Known.Model: if (!String(ref reader, out var model)) return false; result.Model = model; break;
+                    case Known.CostUsd: if (!Double(ref reader, out var cost)) return false; result.CostUsd = cost; break;
+                    case Known.CostSource: if (!String(ref reader, out var costSource)) return false; result.CostSource = costSource; break;
                     default: reader.Skip(); break;
                 }
             }
@@ -171,6 +177,15 @@ public static class AuditLineFormat
         return true;
     }
 
+    private static bool Double(ref Utf8JsonReader reader, out double? value)
+    {
+        value = null;
+        if (reader.TokenType == JsonTokenType.Null) return true;
+        if (reader.TokenType != JsonTokenType.Number || !reader.TryGetDouble(out var v)) return false;
+        value = v;
+        return true;
+    }
+
     private static bool Int(ref Utf8JsonReader reader, out int? value)
     {
         value = null;
@@ -180,7 +195,7 @@ public static class AuditLineFormat
         return true;
     }
 
-    private enum Known { Other, Ts, User, Project, Route, PromptSha256, DurationMs, QueueWaitMs, Files, LinesAdded, LinesRemoved, ExitCode, Uuid, TokensIn, TokensOut }
+    private enum Known { Other, Ts, User, Project, Route, PromptSha256, DurationMs, QueueWaitMs, Files, LinesAdded, LinesRemoved, ExitCode, Uuid, TokensIn, TokensOut, Model, CostUsd, CostSource }
 
     private static readonly (byte[] Name, Known Field)[] Names =
     {
@@ -198,6 +213,9 @@ public static class AuditLineFormat
         (Encoding.UTF8.GetBytes("uuid"), Known.Uuid),
         (Encoding.UTF8.GetBytes("tokens_in"), Known.TokensIn),
         (Encoding.UTF8.GetBytes("tokens_out"), Known.TokensOut),
+        (Encoding.UTF8.GetBytes("model"), Known.Model),
+        (Encoding.UTF8.GetBytes("cost_usd"), Known.CostUsd),
+        (Encoding.UTF8.GetBytes("cost_source"), Known.CostSource),
     };
 
     private static Known Field(ref Utf8JsonReader reader)
@@ -225,6 +243,9 @@ public static class AuditLineFormat
             (9, (byte)'e') => Known.ExitCode,
             (9, (byte)'t') => Known.TokensIn,
             (10, (byte)'t') => Known.TokensOut,
+            (5, (byte)'m') => Known.Model,
+            (8, (byte)'c') => Known.CostUsd,
+            (11, (byte)'c') => Known.CostSource,
             _ => Known.Other,
         };
         if (candidate == Known.Other) return Known.Other;

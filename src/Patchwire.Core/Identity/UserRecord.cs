@@ -11,5 +11,14 @@ public sealed class UserRecord
     [JsonPropertyName("disabled")] public bool Disabled { get; set; }
     [JsonPropertyName("lastSeen")] public DateTimeOffset? LastSeen { get; set; }
 
-    public UserRecord Clone() => (UserRecord)MemberwiseClone();
+    [JsonPropertyName("policy")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public UserPolicy? Policy { get; set; }
+
+    public UserRecord Clone()
+    {
+        var copy = (UserRecord)MemberwiseClone();
+        copy.Policy = Policy?.Clone();
+        return copy;
+    }
 }

@@ -117,6 +117,56 @@ public sealed class UserRegistry
         }, writeWhenMissing: true);
     }
 
+    /// <summary>Sets (or, with null, removes) a user's policy after checking it.</summary>
+    public UserRecord SetPolicy(string name, Func<UserPolicy, UserPolicy?> change) =>
+        Update(users =>
+        {
+            var user = Require(users, name);
+            var policy = change(user.Policy?.Clone() ?? new UserPolicy());
+            if (policy?.Check() is { } problem) throw new RegistryException(RegistryErrorKind.InvalidPolicy, problem);
+            user.Policy = policy is null || policy.IsEmpty ? null : policy;
+            return user.Clone();
+        });
+
+    public sealed class UpstreamImport
+    {
+        public UpstreamImport(int imported, string copyPath, IReadOnlyList<string> notes) { Imported = imported; CopyPath = copyPath; Notes = notes; }
+        public int Imported { get; }
+        public string CopyPath { get; }
+        public IReadOnlyList<string> Notes { get; }
+    }
+
+    /// <summary>
+    /// When users.json is upstream Patchwire's format, keeps a copy beside it (users.json.upstream, owner-only) and converts
+    /// it in place, under the lock and atomically. Returns null when there was nothing to import (no file, already ours, or
+    /// a file in neither format, which <see cref="Load"/> then refuses without touching it). A second process that waited
+    /// on the lock finds the converted file and returns null.
+    /// </summary>
+    public UpstreamImport? ImportUpstreamIfPresent(DateTimeOffset? now = null)
+    {
+        if (!Exists || !UpstreamRegistry.Recognise(ReadTextOrEmpty())) return null;
+        FileLock fileLock;
+        try { fileLock = FileLock.Acquire(LockPath, LockTimeout); }
+        catch (TimeoutException ex) { throw new RegistryException(RegistryErrorKind.LockTimeout, ex.Message, ex); }
+        using (fileLock)
+        {
+            var text = ReadTextOrEmpty();
+            if (!UpstreamRegistry.Recognise(text)) return null;
+            var conversion = UpstreamRegistry.Convert(text, (now ?? DateTimeOffset.UtcNow).ToUniversalTime());
+            var copy = Path + ".upstream";
+            AtomicFile.WriteAllText(copy, text, ownerOnly: true);
+            AtomicFile.WriteAllText(Path, Serialize(conversion.Users), ownerOnly: true);
+            return new UpstreamImport(conversion.Users.Count, copy, conversion.Notes);
+        }
+    }
+
+    private string ReadTextOrEmpty()
+    {
+        try { return File.ReadAllText(Path); }
+        catch (FileNotFoundException) { return ""; }
+        catch (DirectoryNotFoundException) { return ""; }
+    }
+
     /// <summary>Runs <paramref name="mutate"/> on a fresh read under the lock and writes the result atomically.</summary>
     public T Update<T>(Func<List<UserRecord>, T> mutate, bool writeWhenMissing = true)
     {
@@ -145,6 +195,9 @@ public sealed class UserRegistry
             throw new RegistryException(RegistryErrorKind.CorruptFile,
                 $"The user registry '{path}' is not valid JSON{where}. Restore it from a backup or fix it by hand; Patchwire will not overwrite it.", ex);
         }
+        if (doc?.Users is null && UpstreamRegistry.Recognise(text))
+            throw new RegistryException(RegistryErrorKind.CorruptFile,
+                $"The user registry '{path}' is in upstream Patchwire 0.2/0.3's format. Start the agent once (Start-PatchwireAgent or patchwire-agent serve) to import it; Patchwire will not overwrite it otherwise.");
         if (doc?.Users is null)
             throw new RegistryException(RegistryErrorKind.CorruptFile,
                 $"The user registry '{path}' has no \"users\" list. Restore it from a backup or fix it by hand; Patchwire will not overwrite it.");
@@ -153,6 +206,9 @@ public sealed class UserRegistry
             if (u is null || NameRules.Check(u.Name) is not null || u.TokenSha256.Length != 64)
                 throw new RegistryException(RegistryErrorKind.CorruptFile,
                     $"The user registry '{path}' holds an entry with an invalid name or token hash. Fix it by hand; Patchwire will not overwrite it.");
+            if (u.Policy?.Check() is { } problem)
+                throw new RegistryException(RegistryErrorKind.CorruptFile,
+                    $"The user registry '{path}' holds an invalid policy for '{u.Name}': {problem} Fix it by hand or with Set-PatchwireUserPolicy; Patchwire will not overwrite it.");
         }
         return doc.Users;
     }

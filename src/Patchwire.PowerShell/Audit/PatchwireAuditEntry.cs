@@ -22,6 +22,10 @@ public sealed class PatchwireAuditEntry
     public string? Uuid { get; set; }
     public long? TokensIn { get; set; }
     public long? TokensOut { get; set; }
+    /// <summary>/ask: the model, what the run cost in USD and where that figure came from (see README, Usage and cost).</summary>
+    public string? Model { get; set; }
+    public double? CostUsd { get; set; }
+    public string? CostSource { get; set; }
     public TimeSpan Duration { get; set; }
     public TimeSpan QueueWait { get; set; }
 
@@ -39,6 +43,9 @@ public sealed class PatchwireAuditEntry
         Uuid = e.Uuid,
         TokensIn = e.TokensIn,
         TokensOut = e.TokensOut,
+        Model = e.Model,
+        CostUsd = e.CostUsd,
+        CostSource = e.CostSource,
         Duration = TimeSpan.FromMilliseconds(e.DurationMs),
         QueueWait = TimeSpan.FromMilliseconds(e.QueueWaitMs),
     };

@@ -73,11 +73,12 @@ public sealed class AgentClient : IDisposable
         if (response.IsSuccessStatusCode) return response;
 
         var body = await response.Content.ReadAsStringAsync().ConfigureAwait(false);
-        string? error = null;
+        string? error = null, detail = null;
         try
         {
             using var doc = JsonDocument.Parse(body);
             if (doc.RootElement.ValueKind == JsonValueKind.Object && doc.RootElement.TryGetProperty("error", out var e)) error = e.GetString();
+            if (doc.RootElement.ValueKind == JsonValueKind.Object && doc.RootElement.TryGetProperty("message", out var m) && m.ValueKind == JsonValueKind.String) detail = m.GetString();
         }
         catch (JsonException) { }
         var status = response.StatusCode;
@@ -85,6 +86,7 @@ public sealed class AgentClient : IDisposable
         var message = status switch
         {
             HttpStatusCode.Unauthorized => $"The agent at {Settings.AgentUrl} rejected the token (401 unauthorized). Ask your admin for a token and run 'patchwire setup --token pw_...'.",
+            HttpStatusCode.Forbidden when detail is not null => $"The agent at {Settings.AgentUrl} refused the request (403 {error}): {detail}.",
             HttpStatusCode.Forbidden => $"The agent at {Settings.AgentUrl} says this user is disabled (403). Ask your admin to run 'Enable-PatchwireUser'.",
             _ => $"The agent answered {(int)status} {status}: {error ?? body}",
         };

@@ -11,6 +11,7 @@ internal static class ClientErrors
         var (id, category) = ex.Status switch
         {
             HttpStatusCode.Unauthorized => ("TokenRejected", ErrorCategory.AuthenticationError),
+            HttpStatusCode.Forbidden when ex.ErrorCode is { } code && code != "user disabled" => ("PolicyRefused", ErrorCategory.PermissionDenied),
             HttpStatusCode.Forbidden => ("UserDisabled", ErrorCategory.PermissionDenied),
             HttpStatusCode.NotFound => ("NotFound", ErrorCategory.ObjectNotFound),
             HttpStatusCode.Conflict => ("Conflict", ErrorCategory.ResourceBusy),

@@ -15,6 +15,7 @@ internal static class Errors
             RegistryErrorKind.NotFound => ErrorCategory.ObjectNotFound,
             RegistryErrorKind.CorruptFile => ErrorCategory.InvalidData,
             RegistryErrorKind.LockTimeout => ErrorCategory.ResourceBusy,
+            RegistryErrorKind.InvalidPolicy => ErrorCategory.InvalidArgument,
             _ => ErrorCategory.NotSpecified,
         };
         return new ErrorRecord(ex, "Patchwire.Registry." + ex.Kind, category, target);

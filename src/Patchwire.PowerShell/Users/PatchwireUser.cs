@@ -10,6 +10,7 @@ public sealed class PatchwireUser
     public DateTime CreatedAt { get; set; }
     public DateTime? LastSeen { get; set; }
     public string? Token { get; set; }
+    public PatchwireUserPolicy? Policy { get; set; }
 
     public string Status => Disabled ? "disabled" : "active";
 
@@ -20,6 +21,7 @@ public sealed class PatchwireUser
         CreatedAt = record.CreatedAt.UtcDateTime,
         LastSeen = record.LastSeen?.UtcDateTime,
         Token = token,
+        Policy = PatchwireUserPolicy.From(record),
     };
 
     public override string ToString() => Name;

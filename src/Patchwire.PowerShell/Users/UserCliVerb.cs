@@ -5,12 +5,12 @@ using Patchwire.PowerShell.Common;
 
 namespace Patchwire.PowerShell.Users;
 
-[CliVerb(CliVerbAttribute.Agent, "user", "manage users: add | list | disable | enable | rotate | rm NAME")]
+[CliVerb(CliVerbAttribute.Agent, "user", "manage users: add | list | disable | enable | rotate | rm NAME | policy show|projects|rate NAME")]
 public sealed class UserCliVerb : ICliVerb, ICliVerbOptions
 {
-    public string Usage => "usage: patchwire-agent user add NAME [--token TOKEN] | list | disable NAME | enable NAME | rotate NAME [--token TOKEN] | rm NAME";
-    public IEnumerable<string> ValueOptions => new[] { "--token" };
-    public IEnumerable<string> Flags => Array.Empty<string>();
+    public string Usage => "usage: patchwire-agent user add NAME [--token TOKEN] | list | disable NAME | enable NAME | rotate NAME [--token TOKEN] | rm NAME | policy show NAME | policy projects NAME PATTERN...|--clear | policy rate NAME MAX WINDOW|--clear";
+    public IEnumerable<string> ValueOptions => new[] { "--token", "--tokens", "--cost", "--per" };
+    public IEnumerable<string> Flags => new[] { "--clear" };
 
     public int Run(CliContext context, CliArgs args)
     {
@@ -56,6 +56,8 @@ public sealed class UserCliVerb : ICliVerb, ICliVerbOptions
                     registry.Remove(Name());
                     context.Out($"Removed {args.Positionals[1]}.");
                     return 0;
+                case "policy":
+                    return PolicyCliVerb.Run(context, args, registry);
                 default:
                     throw new CliUsageException($"unknown action '{action}'");
             }

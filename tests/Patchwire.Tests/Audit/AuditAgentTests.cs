@@ -27,7 +27,7 @@ public sealed class AuditAgentTests
         using var doc = JsonDocument.Parse(line);
         var root = doc.RootElement;
         Assert.Equal(
-            new[] { "ts", "user", "project", "route", "prompt_sha256", "duration_ms", "queue_wait_ms", "files", "lines_added", "lines_removed", "exit_code" },
+            new[] { "ts", "user", "project", "route", "prompt_sha256", "duration_ms", "queue_wait_ms", "files", "lines_added", "lines_removed", "exit_code", "cost_usd", "cost_source" },
             root.EnumerateObject().Select(p => p.Name));
         Assert.Matches(@"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$", root.GetProperty("ts").GetString());
         Assert.InRange(DateTimeOffset.Parse(root.GetProperty("ts").GetString()!), DateTimeOffset.UtcNow.AddMinutes(-2), DateTimeOffset.UtcNow);
