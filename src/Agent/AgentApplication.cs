@@ -46,6 +46,7 @@ public static class AgentApplication
         });
         if (certificate is not null) builder.Services.AddSingleton(new ServingCertificate(certificate));
 
+        ServiceHosting.Add(builder.Services);
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton<StartupNotices>();
         builder.Services.AddSingleton<GracefulStop>();
