@@ -2,6 +2,7 @@ using Patchwire.Agent.Chat;
 using Patchwire.Agent.Configuration;
 using Patchwire.Agent.Identity;
 using Patchwire.Agent.Runs;
+using Patchwire.Agent.Sync;
 using Patchwire.Agent.Usage;
 
 namespace Patchwire.Agent.Hosting;
@@ -35,6 +36,7 @@ public sealed class AgentStartup(
         Directory.CreateDirectory(options.ProjectsRoot);
         StatePermissions.Restrict(options);
 
+        AgentGit.ConfigureFromEnvironment(); // PW_GIT_TIMEOUT_SEC, before recovery runs git
         var recovered = recovery.RecoverAll();
         foreach (var line in recovered) notices.Write(line);
         log.LogDebug("Crash recovery: {Count} interrupted run(s) handled", recovered.Count);
