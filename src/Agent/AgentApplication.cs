@@ -39,7 +39,12 @@ public static class AgentApplication
         {
             kestrel.AddServerHeader = false;
             kestrel.Limits.MaxRequestBodySize = options.MaxBodyBytes;
-            Action<Microsoft.AspNetCore.Server.Kestrel.Core.ListenOptions> listen = l => { if (certificate is not null) l.UseHttps(certificate); };
+            ConnectionLimits.Apply(kestrel, options);
+            Action<Microsoft.AspNetCore.Server.Kestrel.Core.ListenOptions> listen = l =>
+            {
+                ConnectionLimits.PerClient(l, options.MaxConnectionsPerClient);
+                if (certificate is not null) l.UseHttps(certificate);
+            };
             if (IPAddress.TryParse(options.Host.Trim('[', ']'), out var ip)) kestrel.Listen(ip, options.Port, listen);
             else if (string.Equals(options.Host, "localhost", StringComparison.OrdinalIgnoreCase)) kestrel.ListenLocalhost(options.Port, listen);
             else kestrel.ListenAnyIP(options.Port, listen);
