@@ -36,9 +36,9 @@ public sealed class AgentOptions
     public string? TlsCertFile { get; init; }
     public string? TlsKeyFile { get; init; }
     public bool UsesTls => TlsCertFile is not null;
-    /// <summary>Open connections in all (PW_MAX_CONNECTIONS, default 1000) and from one address (PW_MAX_CONNECTIONS_PER_CLIENT, default 100).</summary>
-    public long MaxConnections { get; init; } = 1000;
-    public int MaxConnectionsPerClient { get; init; } = 100;
+    /// <summary>Open connections in all (PW_MAX_CONNECTIONS, default 4096) and from one address (PW_MAX_CONNECTIONS_PER_CLIENT, default 2048: the 1,000 waiting requests of the queue benchmark come from one address).</summary>
+    public long MaxConnections { get; init; } = 4096;
+    public int MaxConnectionsPerClient { get; init; } = 2048;
 
     public string SessionsFile => Path.Combine(Home, "agent-sessions.json");
     public string StateDirectory => Path.Combine(Home, "agent-state");
@@ -94,8 +94,8 @@ public sealed class AgentOptions
             StopGrace = TimeSpan.FromSeconds(Int(env, "PW_STOP_GRACE_SEC", 20, 0, 3600)),
             KeepAlive = TimeSpan.FromSeconds(Int(env, "PW_KEEPALIVE_SEC", 15, 1, 3600)),
             TlsCertFile = tlsCert,
-            MaxConnections = Long(env, "PW_MAX_CONNECTIONS", 1000, 1, 1_000_000),
-            MaxConnectionsPerClient = Int(env, "PW_MAX_CONNECTIONS_PER_CLIENT", 100, 1, 1_000_000),
+            MaxConnections = Long(env, "PW_MAX_CONNECTIONS", 4096, 1, 1_000_000),
+            MaxConnectionsPerClient = Int(env, "PW_MAX_CONNECTIONS_PER_CLIENT", 2048, 1, 1_000_000),
             TlsKeyFile = tlsKey,
         };
     }
