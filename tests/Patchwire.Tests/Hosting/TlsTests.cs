@@ -40,7 +40,7 @@ public sealed class TlsTests
         var (cert, key) = ValidCertificate(temp.Combine("tls"));
         await using var bed = await LaptopTestBed.StartAsync("echo edited >> f.txt", new Dictionary<string, string?> { ["PW_TLS_CERT"] = cert, ["PW_TLS_KEY"] = key });
         Assert.StartsWith("https://127.0.0.1:", bed.Agent.BaseUrl);
-        Assert.Contains(bed.Agent.Output, l => l.StartsWith("tls: CN=patchwire-test-box, expires ", StringComparison.Ordinal));
+        await bed.Agent.WaitForOutputAsync(l => l.StartsWith("tls: CN=patchwire-test-box, expires ", StringComparison.Ordinal)); // printed after the listening line
         var token = bed.Agent.AddUser("ana");
         var project = bed.CreateProject();
 
@@ -153,6 +153,7 @@ public sealed class TlsTests
         await using (var local = await AgentProcess.StartAsync(Directory.CreateDirectory(temp.Combine("local")).FullName))
         {
             await local.WaitForOutputAsync(l => l.StartsWith("caps:", StringComparison.Ordinal));
+            await local.StopAsync(); // every line it printed has been read once it has exited
             Assert.DoesNotContain(local.Output, l => l.Contains("warning"));
         }
     }
