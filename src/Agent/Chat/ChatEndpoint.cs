@@ -59,6 +59,12 @@ public sealed class ChatTurn(string user, ChatRequest request, RunTarget target,
     public override string Route => AuditEntry.ChatRoute;
 
     private int Index => session.TurnCount + 1;
+
+    /// <summary>
+    /// The AI session to resume, checked again as the last step before argv: agent-sessions.json may hold an id from
+    /// an older agent.
+    /// </summary>
+    private string? Resumed => ChatRequest.IsUuid(session.AiSessionId) ? session.AiSessionId : null;
     private long ElapsedMs => (long)_clock.Elapsed.TotalMilliseconds;
 
     public override async Task OnAcceptedAsync(HttpContext context)
@@ -70,8 +76,7 @@ public sealed class ChatTurn(string user, ChatRequest request, RunTarget target,
     public override async Task<RunResult> ExecuteAsync(RunExecutor executor, HttpContext context, CancellationToken cancellationToken)
     {
         var args = new List<string>(ChatEndpoint.StreamJsonArgs);
-        // Checked again here, the last step before argv: agent-sessions.json may hold an id from an older agent.
-        if (ChatRequest.IsUuid(session.AiSessionId)) { args.Add("--resume"); args.Add(session.AiSessionId!); }
+        if (Resumed is { } resumed) { args.Add("--resume"); args.Add(resumed); }
 
         // Lines arrive on the runner's reader thread; one consumer parses them and writes chat_text in order.
         var lines = Channel.CreateUnbounded<string>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
@@ -91,7 +96,7 @@ public sealed class ChatTurn(string user, ChatRequest request, RunTarget target,
 
     public override async Task<AuditEntry?> OnFinishedAsync(RunResult result, HttpContext context)
     {
-        var resumed = ChatRequest.IsUuid(session.AiSessionId) ? session.AiSessionId : null;
+        var resumed = Resumed;
         var failure = Failure(result, resumed);
         if (failure is not null)
         {
@@ -129,9 +134,13 @@ public sealed class ChatTurn(string user, ChatRequest request, RunTarget target,
             _ => ("The agent hit an internal error; the checkout was restored. Details are in the agent's log.", true),
         };
         Fail(message);
-        var code = stop.Reason == RunStopReason.AgentStopping ? ErrorCodes.AgentStopping : ErrorCodes.TurnFailed;
         if (stop.Reason != RunStopReason.ClientGone)
-            await NdjsonResponse.WriteEventAsync(context, new ErrorEvent { Code = code, Message = message, Recoverable = recoverable });
+            await NdjsonResponse.WriteEventAsync(context, new ErrorEvent
+            {
+                Code = stop.Reason == RunStopReason.AgentStopping ? ErrorCodes.AgentStopping : ErrorCodes.TurnFailed,
+                Message = message,
+                Recoverable = recoverable,
+            });
     }
 
     public override void OnClosed()

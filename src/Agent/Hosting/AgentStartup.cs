@@ -1,16 +1,17 @@
 using Patchwire.Agent.Chat;
 using Patchwire.Agent.Configuration;
+using Patchwire.Agent.Git;
 using Patchwire.Agent.Identity;
 using Patchwire.Agent.Runs;
-using Patchwire.Agent.Sync;
 using Patchwire.Agent.Usage;
 
 namespace Patchwire.Agent.Hosting;
 
 /// <summary>
-/// The start-up work that must finish before the port opens, in this order: the user registry must be readable
-/// (an unreadable one stops the start before anything is written), the one-time PW_AGENT_TOKEN migration, crash
-/// recovery of interrupted runs, and the chat sessions. It runs in <see cref="StartingAsync"/>, which the host calls
+/// The start-up work that must finish before the port opens, in this order: an upstream Patchwire users.json is
+/// imported, the user registry must be readable (an unreadable one stops the start before anything is written), the
+/// pricing file is reported (an unreadable one already stopped the start when it was loaded), the one-time
+/// PW_AGENT_TOKEN migration, owner-only state, crash recovery of interrupted runs, and the chat sessions. It runs in <see cref="StartingAsync"/>, which the host calls
 /// before any hosted service starts, Kestrel included. A failure there stops the start; the command line reports it
 /// in one line. What it tells the operator goes to <see cref="StartupNotices"/>: stdout, in order, before the
 /// listening line.
@@ -29,14 +30,14 @@ public sealed class AgentStartup(
         Directory.CreateDirectory(options.Home);
         foreach (var line in UpstreamRegistryImport.Run(users.Registry)) notices.Write(line);
         var registered = users.LoadNow();
-        if (pricing.Path is not null) notices.Write($"pricing: {pricing.Count} model(s) from {pricing.Path}");
         log.LogDebug("Registry {Path} holds {Count} user(s)", users.Registry.Path, registered.Count);
+        if (pricing.Path is not null) notices.Write($"pricing: {pricing.Count} model(s) from {pricing.Path}");
 
         if (LegacyTokenMigration.Run(options, users.Registry) is { } migrated) notices.Write(migrated);
         Directory.CreateDirectory(options.ProjectsRoot);
         StatePermissions.Restrict(options);
 
-        AgentGit.ConfigureFromEnvironment(); // PW_GIT_TIMEOUT_SEC, before recovery runs git
+        AgentGit.ConfigureFromEnvironment();
         var recovered = recovery.RecoverAll();
         foreach (var line in recovered) notices.Write(line);
         log.LogDebug("Crash recovery: {Count} interrupted run(s) handled", recovered.Count);

@@ -41,7 +41,7 @@ public static class PolicyEndpoints
             try { await context.Request.Body.CopyToAsync(buffer, context.RequestAborted); }
             catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
             {
-                return new ApiError("request body too large").As(StatusCodes.Status413PayloadTooLarge);
+                return ApiErrors.TooLarge(new ApiError("request body too large"));
             }
             buffer.Position = 0;
             context.Request.Body = buffer;
@@ -64,6 +64,6 @@ public static class PolicyEndpoints
                     return value.GetString();
             return null;
         }
-        catch (JsonException) { return null; }
+        catch (Exception ex) when (ex is JsonException or InvalidOperationException) { return null; } // not JSON, or not valid text: the endpoint answers 400
     }
 }
