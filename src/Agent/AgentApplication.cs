@@ -59,12 +59,12 @@ public static class AgentApplication
         builder.Services.AddPatchwireIdentity();
         builder.Services.AddSingleton<ProjectPaths>();
         builder.Services.AddSingleton<CheckoutLocks>();
+        builder.Services.AddPatchwirePolicy();
+        builder.Services.AddPatchwireUsage();
         builder.Services.AddPatchwireAudit();
         builder.Services.AddPatchwireRuns();
         builder.Services.AddPatchwireSync();
         builder.Services.AddPatchwireChat();
-        builder.Services.AddPatchwirePolicy();
-        builder.Services.AddPatchwireUsage();
 
         var app = builder.Build();
         app.UseAuthentication();

@@ -1,4 +1,5 @@
 using Patchwire.Agent.Policy;
+
 namespace Patchwire.Agent.Chat;
 
 /// <summary>POST /chat and sessions (issue: chat).</summary>

@@ -1,10 +1,10 @@
-using Patchwire.Agent.Policy;
 using System.Security.Claims;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Patchwire.Agent.Checkouts;
 using Patchwire.Agent.Configuration;
 using Patchwire.Agent.Http;
 using Patchwire.Agent.Identity;
+using Patchwire.Agent.Policy;
 
 namespace Patchwire.Agent.Sync;
 
