@@ -1,4 +1,5 @@
 using System.Collections;
+using Patchwire.Agent.Sandbox;
 using Patchwire.Core.Configuration;
 
 namespace Patchwire.Agent.Configuration;
@@ -45,6 +46,9 @@ public sealed class AgentOptions
     /// <summary>Open connections in all (PW_MAX_CONNECTIONS, default 4096) and from one address (PW_MAX_CONNECTIONS_PER_CLIENT, default 2048: the 1,000 waiting requests of the queue benchmark come from one address).</summary>
     public long MaxConnections { get; init; } = 4096;
     public int MaxConnectionsPerClient { get; init; } = 2048;
+
+    /// <summary>The AI sandbox: PW_SANDBOX, PW_SANDBOX_NETWORK, PW_AI_CREDENTIALS, PW_AI_ENV (SPEC section 14).</summary>
+    public SandboxSettings Sandbox { get; init; } = new();
 
     public string SessionsFile => Path.Combine(Home, "agent-sessions.json");
     public string StateDirectory => Path.Combine(Home, "agent-state");
@@ -106,6 +110,7 @@ public sealed class AgentOptions
             MaxConnections = Long(env, "PW_MAX_CONNECTIONS", 4096, 1, 1_000_000),
             MaxConnectionsPerClient = Int(env, "PW_MAX_CONNECTIONS_PER_CLIENT", 2048, 1, 1_000_000),
             TlsKeyFile = tlsKey,
+            Sandbox = SandboxSettings.FromEnvironment(env),
         };
     }
 

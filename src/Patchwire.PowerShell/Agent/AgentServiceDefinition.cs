@@ -27,8 +27,8 @@ public sealed class AgentServiceDefinition
     public const string LaunchdLabel = "com.patchwire.agent";
     public const string WindowsName = "PatchwireAgent";
 
-    /// <summary>Variables of the laptop side, never written into the agent's service settings.</summary>
-    private static readonly string[] LaptopVariables = { "PW_TOKEN", "PW_USER", "PW_AGENT_URL", "PW_AGENT_CA" };
+    /// <summary>Variables of the laptop side (and the foreground-only stdin switch), never written into the service settings.</summary>
+    private static readonly string[] LaptopVariables = { "PW_TOKEN", "PW_USER", "PW_AGENT_URL", "PW_AGENT_CA", "PW_AGENT_EXIT_WITH_STDIN" };
 
     public ServicePlatform Platform { get; set; }
     /// <summary>Per-user service (systemd --user, a LaunchAgent) rather than system-wide (a system unit, a LaunchDaemon).</summary>
