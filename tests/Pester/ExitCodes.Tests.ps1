@@ -19,6 +19,7 @@ BeforeAll {
     $psi.Environment['PW_AGENT_PORT'] = '0'
     $psi.Environment['PW_AI_BIN'] = 'bash'
     $psi.Environment['PW_AI_ARGS'] = "'$ai'"
+    $psi.Environment['PW_SANDBOX'] = 'off'   # the stand-in AI lives in a temp folder the sandbox would hide
     $script:AgentProcess = [Diagnostics.Process]::Start($psi)
     $script:AgentUrl = $null
     $deadline = [DateTime]::UtcNow.AddSeconds(60)

@@ -31,10 +31,15 @@ public static class StateFolderCheck
     private static void Check(string setting, string folder)
     {
         var existing = folder;
-        while (!Directory.Exists(existing) && Path.GetDirectoryName(existing) is { } parent) existing = parent;
-        var probe = Path.Combine(existing, $".patchwire-probe-{Environment.ProcessId}");
+        var probe = "";
         try
         {
+            while (!Directory.Exists(existing) && Path.GetDirectoryName(existing) is { } parent)
+            {
+                if (File.Exists(existing)) throw new IOException($"'{existing}' is a file, not a folder.");
+                existing = parent;
+            }
+            probe = Path.Combine(existing, $".patchwire-probe-{Environment.ProcessId}");
             using (Directory.EnumerateFileSystemEntries(existing).GetEnumerator()) { }
             File.WriteAllBytes(probe, Array.Empty<byte>());
             File.Delete(probe);
