@@ -20,6 +20,7 @@
         'Get-PatchwireUsage'
         'Get-PatchwireUser'
         'Get-PatchwireUserPolicy'
+        'Install-PatchwireAgentService'
         'Invoke-PatchwireAgentCli'
         'Invoke-PatchwireAsk'
         'Invoke-PatchwireChat'
@@ -34,6 +35,7 @@
         'Start-PatchwireAgent'
         'Sync-PatchwireProject'
         'Test-PatchwireConnection'
+        'Uninstall-PatchwireAgentService'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

@@ -30,19 +30,31 @@ public static class AgentApplication
         // the host's own "Hosting failed to start" copy with its stack trace would only repeat it. The host's
         // Critical lines (a background service stopping the agent) still show.
         builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.Critical);
-        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(15));
+        // Kestrel waits this long for running requests when the agent stops: the grace, then time to kill and restore.
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = options.StopGrace + GracefulStop.RestoreAllowance);
 
+        // Read before anything else starts: a bad certificate stops the start with one line naming the variable.
+        var certificate = options.UsesTls ? TlsCertificate.Load(options.TlsCertFile!, options.TlsKeyFile!) : null;
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
             kestrel.Limits.MaxRequestBodySize = options.MaxBodyBytes;
-            if (IPAddress.TryParse(options.Host, out var ip)) kestrel.Listen(ip, options.Port);
-            else if (string.Equals(options.Host, "localhost", StringComparison.OrdinalIgnoreCase)) kestrel.ListenLocalhost(options.Port);
-            else kestrel.ListenAnyIP(options.Port);
+            ConnectionLimits.Apply(kestrel, options);
+            Action<Microsoft.AspNetCore.Server.Kestrel.Core.ListenOptions> listen = l =>
+            {
+                ConnectionLimits.PerClient(l, options.MaxConnectionsPerClient);
+                if (certificate is not null) l.UseHttps(certificate);
+            };
+            if (IPAddress.TryParse(options.Host.Trim('[', ']'), out var ip)) kestrel.Listen(ip, options.Port, listen);
+            else if (string.Equals(options.Host, "localhost", StringComparison.OrdinalIgnoreCase)) kestrel.ListenLocalhost(options.Port, listen);
+            else kestrel.ListenAnyIP(options.Port, listen);
         });
+        if (certificate is not null) builder.Services.AddSingleton(new ServingCertificate(certificate));
 
+        ServiceHosting.Add(builder.Services);
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton<StartupNotices>();
+        builder.Services.AddSingleton<GracefulStop>();
         builder.Services.AddHostedService<AgentStartup>(); // before the port opens: see AgentStartup
         builder.Services.AddPatchwireIdentity();
         builder.Services.AddSingleton<ProjectPaths>();
@@ -78,6 +90,9 @@ public static class AgentApplication
             ? uri.Port
             : options.Port;
         var host = options.Host.Contains(':') && !options.Host.StartsWith("[", StringComparison.Ordinal) ? $"[{options.Host}]" : options.Host;
-        return $"http://{host}:{port}";
+        return $"{(options.UsesTls ? "https" : "http")}://{host}:{port}";
     }
 }
+
+/// <summary>The certificate the agent serves https with (registered only when PW_TLS_CERT is set).</summary>
+public sealed record ServingCertificate(System.Security.Cryptography.X509Certificates.X509Certificate2 Certificate);

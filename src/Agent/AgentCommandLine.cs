@@ -69,6 +69,10 @@ public static class AgentCommandLine
         Console.WriteLine($"patchwire-agent listening on {AgentApplication.ListeningUrl(app, options)}");
         Console.WriteLine($"caps: {options.MaxConcurrentTotal} total, {options.MaxConcurrentPerUser} per user; audit: {options.AuditLog}; {sandbox.Banner}");
         Console.WriteLine(AiCommandLine(options));
+        if (app.Services.GetService<ServingCertificate>() is { } tls)
+            Console.WriteLine($"tls: {Hosting.TlsCertificate.Describe(tls.Certificate)}");
+        else if (!Hosting.TlsCertificate.IsLoopback(options.Host))
+            Console.WriteLine($"patchwire-agent: warning: listening on {options.Host}, which other machines can reach, without TLS: tokens and code cross the network in clear text. Set PW_TLS_CERT and PW_TLS_KEY (PEM files) to serve https.");
         if (StdinShutdown.Requested) StdinShutdown.Start(app.Lifetime);
         Console.Out.Flush();
         await app.WaitForShutdownAsync();

@@ -31,6 +31,7 @@
         'Get-PatchwireUsage'
         'Get-PatchwireUser'
         'Get-PatchwireUserPolicy'
+        'Install-PatchwireAgentService'
         'Invoke-PatchwireAgentCli'
         'Invoke-PatchwireAsk'
         'Invoke-PatchwireChat'
@@ -45,6 +46,7 @@
         'Start-PatchwireAgent'
         'Sync-PatchwireProject'
         'Test-PatchwireConnection'
+        'Uninstall-PatchwireAgentService'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

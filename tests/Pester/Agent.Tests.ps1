@@ -97,3 +97,28 @@ Describe 'Start-PatchwireAgent' {
         }
     }
 }
+
+Describe 'Agent service install' {
+    It 'patchwire-agent install --print --user prints the unit and the owner-only settings, and writes nothing' -Skip:(-not $IsLinux) {
+        $saved = $env:PW_STOP_GRACE_SEC
+        $env:PW_STOP_GRACE_SEC = '25'
+        try {
+            $lines = patchwire-agent install --print --user
+            $LASTEXITCODE | Should -Be 0
+            $text = $lines -join "`n"
+            $text | Should -Match '# .*/\.config/systemd/user/patchwire-agent\.service'
+            $text | Should -Match 'Type=notify'
+            $text | Should -Match 'TimeoutStopSec=65'
+            $text | Should -Match '# .*/\.config/patchwire/agent\.env \(owner-only\)'
+            $text | Should -Match 'PW_STOP_GRACE_SEC="25"'
+        }
+        finally { $env:PW_STOP_GRACE_SEC = $saved }
+        $unit = Join-Path $HOME '.config/systemd/user/patchwire-agent.service'
+        Test-Path $unit | Should -BeFalse
+    }
+
+    It 'Install-PatchwireAgentService -PerUser -WhatIf changes nothing' -Skip:(-not $IsLinux) {
+        Install-PatchwireAgentService -PerUser -WhatIf 6>$null | Should -BeNullOrEmpty
+        Test-Path (Join-Path $HOME '.config/patchwire/agent.env') | Should -BeFalse
+    }
+}

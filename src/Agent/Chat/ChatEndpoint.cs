@@ -135,7 +135,12 @@ public sealed class ChatTurn(string user, ChatRequest request, RunTarget target,
         };
         Fail(message);
         if (stop.Reason != RunStopReason.ClientGone)
-            await NdjsonResponse.WriteEventAsync(context, new ErrorEvent { Code = ErrorCodes.TurnFailed, Message = message, Recoverable = recoverable });
+            await NdjsonResponse.WriteEventAsync(context, new ErrorEvent
+            {
+                Code = stop.Reason == RunStopReason.AgentStopping ? ErrorCodes.AgentStopping : ErrorCodes.TurnFailed,
+                Message = message,
+                Recoverable = recoverable,
+            });
     }
 
     public override void OnClosed()

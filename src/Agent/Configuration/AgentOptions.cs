@@ -35,6 +35,17 @@ public sealed class AgentOptions
     public TimeSpan SyncMaintenanceInterval { get; init; } = TimeSpan.FromHours(1);
     /// <summary>How often remembered last-seen times are written to the registry. PW_LAST_SEEN_FLUSH_SEC, default 60.</summary>
     public required TimeSpan LastSeenFlushInterval { get; init; }
+    /// <summary>How long running runs may go on once a stop was asked for. PW_STOP_GRACE_SEC, default 20.</summary>
+    public TimeSpan StopGrace { get; init; } = TimeSpan.FromSeconds(20);
+    /// <summary>A blank line is written on an idle /ask or /chat stream this often. PW_KEEPALIVE_SEC, default 15.</summary>
+    public TimeSpan KeepAlive { get; init; } = TimeSpan.FromSeconds(15);
+    /// <summary>PEM certificate and key (PW_TLS_CERT, PW_TLS_KEY): both set, the agent serves https.</summary>
+    public string? TlsCertFile { get; init; }
+    public string? TlsKeyFile { get; init; }
+    public bool UsesTls => TlsCertFile is not null;
+    /// <summary>Open connections in all (PW_MAX_CONNECTIONS, default 4096) and from one address (PW_MAX_CONNECTIONS_PER_CLIENT, default 2048: the 1,000 waiting requests of the queue benchmark come from one address).</summary>
+    public long MaxConnections { get; init; } = 4096;
+    public int MaxConnectionsPerClient { get; init; } = 2048;
 
     /// <summary>The AI sandbox: PW_SANDBOX, PW_SANDBOX_NETWORK, PW_AI_CREDENTIALS, PW_AI_ENV (SPEC section 14).</summary>
     public SandboxSettings Sandbox { get; init; } = new();
@@ -58,6 +69,12 @@ public sealed class AgentOptions
         if (host is not null && (host.Trim().Length == 0 || host.Any(char.IsWhiteSpace) || host.Contains('/')))
             throw new ConfigurationException($"PW_AGENT_HOST '{host}' is not a host name or IP address.");
         var legacy = PatchwireHome.Get(env, "PW_AGENT_TOKEN");
+        var tlsCert = PatchwireHome.Get(env, "PW_TLS_CERT");
+        var tlsKey = PatchwireHome.Get(env, "PW_TLS_KEY");
+        if (string.IsNullOrWhiteSpace(tlsCert)) tlsCert = null;
+        if (string.IsNullOrWhiteSpace(tlsKey)) tlsKey = null;
+        if (tlsCert is null && tlsKey is not null) throw new ConfigurationException("PW_TLS_CERT is not set but PW_TLS_KEY is; set both (PEM files) for https, or neither.");
+        if (tlsCert is not null && tlsKey is null) throw new ConfigurationException("PW_TLS_KEY is not set but PW_TLS_CERT is; set both (PEM files) for https, or neither.");
 
         NotAFile("PW_HOME", home.Home);
         NotAFile("PW_PROJECTS_ROOT", home.ProjectsRoot(env));
@@ -87,6 +104,12 @@ public sealed class AgentOptions
             MaxCheckoutFiles = Long(env, "PW_MAX_CHECKOUT_FILES", 200_000, 1, int.MaxValue),
             SyncMaintenanceInterval = TimeSpan.FromSeconds(Int(env, "PW_SYNC_MAINTENANCE_SEC", 3600, 0, 30 * 86400)),
             LastSeenFlushInterval = TimeSpan.FromSeconds(Int(env, "PW_LAST_SEEN_FLUSH_SEC", 60, 1, 86400)),
+            StopGrace = TimeSpan.FromSeconds(Int(env, "PW_STOP_GRACE_SEC", 20, 0, 3600)),
+            KeepAlive = TimeSpan.FromSeconds(Int(env, "PW_KEEPALIVE_SEC", 15, 1, 3600)),
+            TlsCertFile = tlsCert,
+            MaxConnections = Long(env, "PW_MAX_CONNECTIONS", 4096, 1, 1_000_000),
+            MaxConnectionsPerClient = Int(env, "PW_MAX_CONNECTIONS_PER_CLIENT", 2048, 1, 1_000_000),
+            TlsKeyFile = tlsKey,
             Sandbox = SandboxSettings.FromEnvironment(env),
         };
     }

@@ -74,8 +74,8 @@ public sealed class AskRun(string user, AskRequest request, RunTarget target, Us
     public override Task OnStoppedAsync(RunStop stop, HttpContext context) => stop.Reason switch
     {
         RunStopReason.Failed => Error(context, stop.Failure!.Code, stop.Failure.Message),
-        RunStopReason.AgentStopping => Error(context, ErrorCodes.Internal,
-            "The agent is shutting down; the run was stopped and the checkout restored. Ask again once it is back."),
+        RunStopReason.AgentStopping => Error(context, ErrorCodes.AgentStopping,
+            "The agent is shutting down; the request was not run (or was stopped) and the checkout is as it was. Ask again once it is back."),
         RunStopReason.InternalError => Error(context, ErrorCodes.Internal,
             "The agent hit an internal error; the checkout was restored. Details are in the agent's log."),
         _ => Task.CompletedTask,

@@ -1,4 +1,6 @@
 using Patchwire.Agent.Audit;
+using Patchwire.Agent.Configuration;
+using Patchwire.Agent.Hosting;
 using Patchwire.Agent.Http;
 using Patchwire.Core.Audit;
 using Patchwire.Core.Protocol;
@@ -14,7 +16,8 @@ public sealed class QueuedRunFlow(
     RunScheduler scheduler,
     RunExecutor executor,
     AuditLog audit,
-    IHostApplicationLifetime lifetime,
+    GracefulStop shutdown,
+    AgentOptions options,
     ILogger<QueuedRunFlow> log)
 {
     /// <summary>The run as an endpoint's answer: it starts when the framework executes the result.</summary>
@@ -25,17 +28,25 @@ public sealed class QueuedRunFlow(
         try
         {
             await NdjsonResponse.StartAsync(context);
-            using var stop = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, lifetime.ApplicationStopping);
+            // Waiting ends when the client goes or the agent begins to stop; a running AI gets PW_STOP_GRACE_SEC more.
+            using var waitStop = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, shutdown.Stopping);
+            using var runStop = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, shutdown.RunsMustStop);
+            using var keepAliveStop = new CancellationTokenSource();
+            var keepAlive = NdjsonResponse.KeepAliveAsync(context, options.KeepAlive, keepAliveStop.Token);
             using var ticket = scheduler.Enter(run.User);
+            var stop = waitStop;
             try
             {
                 if (ticket.Position > 0) await NdjsonResponse.WriteEventAsync(context, new QueuedEvent { Position = ticket.Position });
-                await ticket.WaitAsync(stop.Token);
+                await ticket.WaitAsync(waitStop.Token);
+                // A request that got a slot while the agent was already stopping does not start.
+                waitStop.Token.ThrowIfCancellationRequested();
+                stop = runStop;
                 var queueWaitMs = (long)ticket.QueueWait.TotalMilliseconds;
                 await NdjsonResponse.WriteEventAsync(context, new AcceptedEvent { QueueWaitMs = queueWaitMs });
                 await run.OnAcceptedAsync(context);
 
-                var result = await run.ExecuteAsync(executor, context, stop.Token);
+                var result = await run.ExecuteAsync(executor, context, runStop.Token);
                 var entry = await run.OnFinishedAsync(result, context);
                 if (entry is not null)
                 {
@@ -60,6 +71,11 @@ public sealed class QueuedRunFlow(
             {
                 log.LogError(ex, "{Route} for {User}/{Project} failed", run.Route, run.User, run.Project);
                 await run.OnStoppedAsync(new RunStop(RunStopReason.InternalError), context);
+            }
+            finally
+            {
+                keepAliveStop.Cancel();
+                await keepAlive;
             }
         }
         finally

@@ -25,6 +25,8 @@ public static class ErrorCodes
     public const string DiffFailed = "diff_failed";
     public const string Internal = "internal";
     public const string TurnFailed = "turn_failed";
+    /// <summary>The agent is shutting down: a queued request was dropped, or a running one outlived PW_STOP_GRACE_SEC.</summary>
+    public const string AgentStopping = "agent_stopping";
 }
 
 public sealed class QueuedEvent

@@ -53,17 +53,23 @@ public sealed class AgentClientException(string message, HttpStatusCode? status 
 public sealed class AgentClient : IDisposable
 {
     private readonly HttpClient _http;
+    private readonly AgentTls _tls;
 
+    /// <exception cref="AgentClientException">PW_AGENT_CA cannot be read or holds no certificate.</exception>
     public AgentClient(ClientSettings settings, TimeSpan? timeout = null)
     {
         Settings = settings;
-        _http = new HttpClient { BaseAddress = new Uri(settings.AgentUrl.TrimEnd('/') + "/"), Timeout = timeout ?? Timeout.InfiniteTimeSpan };
+        var ca = settings.AgentCa ?? (Environment.GetEnvironmentVariable(AgentTls.CaVariable) is { Length: > 0 } v ? v : null);
+        _http = new HttpClient(AgentTls.CreateHandler(ca, out _tls), disposeHandler: true) { BaseAddress = new Uri(settings.AgentUrl.TrimEnd('/') + "/"), Timeout = timeout ?? Timeout.InfiniteTimeSpan };
         if (!string.IsNullOrEmpty(settings.Token))
             _http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", settings.Token);
     }
 
     public ClientSettings Settings { get; }
     public HttpClient Http => _http;
+
+    /// <summary>The https agent's certificate once a request reached it: "CN=box, expires 2027-01-31"; null over http.</summary>
+    public string? ServerCertificate => _tls.ServerCertificate;
 
     public async Task<JsonDocument> GetJsonAsync(string path, CancellationToken cancellationToken = default)
     {
@@ -82,6 +88,12 @@ public sealed class AgentClient : IDisposable
         try
         {
             response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+        }
+        catch (HttpRequestException ex) when (AgentTls.FindTlsFailure(ex) is { } tls)
+        {
+            throw new AgentClientException(
+                $"TLS failed with the Patchwire agent at {Settings.AgentUrl}: its certificate{(_tls.ServerCertificate is { } c ? $" ({c})" : "")} is not trusted by this machine ({tls.Message}). " +
+                $"If your team uses its own CA or a self-signed certificate, set {AgentTls.CaVariable} to that certificate's PEM file; check that the URL's host name is in the certificate.", null, null, ex);
         }
         catch (HttpRequestException ex)
         {

@@ -6,6 +6,8 @@ public sealed class ClientSettings
     public string AgentUrl { get; set; } = ClientSettingsLoader.DefaultAgentUrl;
     public string? Token { get; set; }
     public string? User { get; set; }
+    /// <summary>PW_AGENT_CA: a PEM file of certificates trusted for https agents in addition to the system store.</summary>
+    public string? AgentCa { get; set; }
     /// <summary>The project name on the agent (patchwire.yml 'project', else the folder name).</summary>
     public string Project { get; set; } = "";
     /// <summary>The local project folder (where patchwire.yml is, else the git top level, else the current folder).</summary>

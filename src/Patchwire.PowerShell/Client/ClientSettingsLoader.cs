@@ -55,6 +55,7 @@ public static class ClientSettingsLoader
         settings.AgentUrl = (url ?? DefaultAgentUrl).Trim().TrimEnd('/');
         settings.Token = Pick(nameof(ClientSettings.Token), "PW_TOKEN", config?.Token)?.Trim();
         settings.User = Pick(nameof(ClientSettings.User), "PW_USER", null);
+        settings.AgentCa = Pick(nameof(ClientSettings.AgentCa), "PW_AGENT_CA", null);
 
         if (!string.IsNullOrEmpty(config?.Project))
         {

@@ -95,7 +95,7 @@ public static class ConnectionDoctor
             var aiFound = !root.TryGetProperty("claude", out var ai) || !ai.TryGetProperty("found", out var found) || found.ValueKind != JsonValueKind.False;
             agentUp = true;
             Add(Agent, aiFound, aiFound
-                ? $"{settings.AgentUrl} is up (version {version})"
+                ? $"{settings.AgentUrl} is up (version {version}){(client.ServerCertificate is { } certificate ? $"; certificate {certificate}" : "")}"
                 : $"{settings.AgentUrl} is up (version {version}) but cannot find its AI command (PW_AI_BIN); ask your admin to install it on the box");
         }
         catch (AgentClientException ex) { Add(Agent, false, ex.Message); }

@@ -28,6 +28,8 @@ public sealed class SetupPlan
     public TokenCheck Check { get; set; }
     /// <summary>Why the check did not accept the token (agent's words or the connection failure).</summary>
     public string? CheckMessage { get; set; }
+    /// <summary>The https agent's certificate: "CN=box, expires 2027-01-31"; null over http or when unreachable.</summary>
+    public string? AgentCertificate { get; set; }
     public List<string> Warnings { get; } = new();
 }
 
@@ -68,6 +70,7 @@ public static class LaptopSetup
             using var me = await client.GetJsonAsync("/me", cancellationToken).ConfigureAwait(false);
             var name = me.RootElement.ValueKind == JsonValueKind.Object && me.RootElement.TryGetProperty("user", out var u) ? u.GetString() : null;
             plan.Check = TokenCheck.Accepted;
+            plan.AgentCertificate = client.ServerCertificate;
             if (name is null) plan.Warnings.Add($"The agent at {url} accepted the token but did not name the user.");
             else if (user is not null && !string.Equals(user, name, StringComparison.Ordinal))
                 plan.Warnings.Add($"The token belongs to '{name}', not '{user}'; saving PW_USER={name} (the agent always takes the user from the token).");

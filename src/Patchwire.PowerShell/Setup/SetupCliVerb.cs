@@ -35,6 +35,7 @@ public sealed class SetupCliVerb : ICliVerb, ICliVerbOptions
         foreach (var warning in plan.Warnings) context.Warn(warning);
         var who = plan.User is null ? "PW_TOKEN" : $"PW_TOKEN + PW_USER ({plan.User})";
         context.Out($"Wrote {who} and PW_AGENT_URL ({plan.AgentUrl}) to {plan.EnvFile}");
+        if (plan.AgentCertificate is { } certificate) context.Out($"Agent certificate: {certificate}");
         return 0;
     }
 }

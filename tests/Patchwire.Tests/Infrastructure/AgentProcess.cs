@@ -12,7 +12,7 @@ namespace Patchwire.Tests.Infrastructure;
 /// </summary>
 public sealed class AgentProcess : IAsyncDisposable
 {
-    private static readonly Regex Listening = new(@"^patchwire-agent listening on (http://\S+)$");
+    private static readonly Regex Listening = new(@"^patchwire-agent listening on (https?://\S+)$");
     private readonly Process _process;
     private readonly ConcurrentQueue<string> _output = new();
     private readonly TaskCompletionSource<string> _url = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -29,6 +29,7 @@ public sealed class AgentProcess : IAsyncDisposable
     public string BaseUrl { get; private set; } = "";
     public int Pid => _process.Id;
     public bool HasExited => _process.HasExited;
+    public int ExitCode => _process.ExitCode;
     public IReadOnlyCollection<string> Output => _output.ToArray();
     public string UsersFile => Environment.TryGetValue("PW_USERS_FILE", out var f) && f is not null ? f : Path.Combine(Home, "users.json");
     public string ProjectsRoot => Environment.TryGetValue("PW_PROJECTS_ROOT", out var r) && r is not null ? r : Path.Combine(Home, "projects");

@@ -35,13 +35,16 @@ public abstract class NdjsonStream : IAsyncDisposable
     /// <summary>The plain-HTTP body of a pre-flight failure.</summary>
     public string? ErrorBody { get; }
     public List<JsonElement> Events { get; } = new();
+    /// <summary>Blank keep-alive lines skipped so far (PW_KEEPALIVE_SEC).</summary>
+    public int BlankLines { get; private set; }
 
     /// <summary>The next event, or null at the end of the stream.</summary>
     public async Task<JsonElement?> NextAsync(TimeSpan? timeout = null)
     {
         if (_reader is null) return null;
         using var cts = new CancellationTokenSource(timeout ?? TimeSpan.FromSeconds(60));
-        var line = await _reader.ReadLineAsync(cts.Token);
+        string? line;
+        while ((line = await _reader.ReadLineAsync(cts.Token)) is not null && line.Length == 0) BlankLines++;
         if (line is null) return null;
         var element = JsonDocument.Parse(line).RootElement.Clone();
         Events.Add(element);
