@@ -5,6 +5,7 @@ using Patchwire.Agent.Audit;
 using Patchwire.Agent.Chat;
 using Patchwire.Agent.Checkouts;
 using Patchwire.Agent.Configuration;
+using Patchwire.Agent.DetachedRuns;
 using Patchwire.Agent.Health;
 using Patchwire.Agent.Identity;
 using Patchwire.Agent.Policy;
@@ -47,6 +48,7 @@ public static class AgentApplication
         builder.Services.AddPatchwireRuns();
         builder.Services.AddPatchwireSync();
         builder.Services.AddPatchwireChat();
+        builder.Services.AddPatchwireDetachedRuns();
 
         var app = builder.Build();
         app.UseMiddleware<BearerAuthMiddleware>();
@@ -55,6 +57,7 @@ public static class AgentApplication
         app.MapPatchwireRuns();
         app.MapPatchwireSync();
         app.MapPatchwireChat();
+        app.MapPatchwireDetachedRuns();
         return app;
     }
 
@@ -73,6 +76,7 @@ public static class AgentApplication
         StatePermissions.Restrict(options);
         app.PreparePatchwireRuns();
         app.PreparePatchwireChat();
+        app.PreparePatchwireDetachedRuns();
     }
 
     public static string ListeningUrl(WebApplication app, AgentOptions options)

@@ -95,7 +95,7 @@ public sealed class AskEndpoint(
         }
     }
 
-    private async Task<((string Prompt, string Project, string Checkout, string? Baseline, bool VerifyClean)? Request, IResult? Problem)> ReadRequestAsync(HttpContext context, string user)
+    internal async Task<((string Prompt, string Project, string Checkout, string? Baseline, bool VerifyClean)? Request, IResult? Problem)> ReadRequestAsync(HttpContext context, string user)
     {
         var (body, error) = await RequestBody.ReadObjectAsync(context);
         if (error is not null) return (null, error);
