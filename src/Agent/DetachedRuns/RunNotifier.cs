@@ -1,4 +1,4 @@
-using System.Net.Http.Json;
+using System.Text;
 using System.Text.Json.Nodes;
 
 namespace Patchwire.Agent.DetachedRuns;
@@ -44,7 +44,8 @@ public sealed class RunNotifier(DetachedRunOptions options, ILogger<RunNotifier>
         {
             try
             {
-                using var response = await _http.PostAsJsonAsync(url, body);
+                using var content = new StringContent(body.ToJsonString(), Encoding.UTF8, "application/json");
+                using var response = await _http.PostAsync(url, content);
                 if (response.IsSuccessStatusCode) return;
                 log.LogWarning("PW_NOTIFY_WEBHOOK answered {Status} (attempt {Attempt} of {Attempts})", (int)response.StatusCode, attempt, Attempts);
             }
