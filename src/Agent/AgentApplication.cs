@@ -7,6 +7,7 @@ using Patchwire.Agent.Checkouts;
 using Patchwire.Agent.Configuration;
 using Patchwire.Agent.DetachedRuns;
 using Patchwire.Agent.Health;
+using Patchwire.Agent.Hosting;
 using Patchwire.Agent.Identity;
 using Patchwire.Agent.Policy;
 using Patchwire.Agent.Runs;
@@ -25,6 +26,11 @@ public static class AgentApplication
         builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; });
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         builder.Logging.AddFilter("Patchwire", LogLevel.Information);
+        builder.Logging.AddFilter(typeof(BearerTokenHandler).FullName, LogLevel.Warning); // not a line per refused request
+        // A start failure reaches AgentCommandLine, which prints it as one line (or, unexpected, crashes with it):
+        // the host's own "Hosting failed to start" copy with its stack trace would only repeat it. The host's
+        // Critical lines (a background service stopping the agent) still show.
+        builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.Critical);
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(15));
 
         builder.WebHost.ConfigureKestrel(kestrel =>
@@ -37,9 +43,9 @@ public static class AgentApplication
         });
 
         builder.Services.AddSingleton(options);
-        builder.Services.AddSingleton<UserDirectory>();
-        builder.Services.AddSingleton<LastSeenTracker>();
-        builder.Services.AddHostedService(sp => sp.GetRequiredService<LastSeenTracker>());
+        builder.Services.AddSingleton<StartupNotices>();
+        builder.Services.AddHostedService<AgentStartup>(); // before the port opens: see AgentStartup
+        builder.Services.AddPatchwireIdentity();
         builder.Services.AddSingleton<ProjectPaths>();
         builder.Services.AddSingleton<CheckoutLocks>();
         builder.Services.AddPatchwirePolicy();
@@ -51,32 +57,21 @@ public static class AgentApplication
         builder.Services.AddPatchwireDetachedRuns();
 
         var app = builder.Build();
-        app.UseMiddleware<BearerAuthMiddleware>();
-        app.MapHealthEndpoints();
-        app.MapIdentityEndpoints();
-        app.MapPatchwireRuns();
-        app.MapPatchwireSync();
-        app.MapPatchwireChat();
-        app.MapPatchwireDetachedRuns();
-        return app;
-    }
+        app.UseAuthentication();
+        app.UseAuthorization();
 
-    /// <summary>Start-up work that must finish before the port opens: registry check, migration, crash recovery.</summary>
-    public static void PrepareState(WebApplication app)
-    {
-        var options = app.Services.GetRequiredService<AgentOptions>();
-        var users = app.Services.GetRequiredService<UserDirectory>();
-        Directory.CreateDirectory(options.Home);
-        foreach (var line in UpstreamRegistryImport.Run(users.Registry)) Console.WriteLine(line);
-        users.LoadNow(); // an unreadable registry stops the start here, before anything is written
-        app.PreparePatchwireUsage();
-        var migrated = LegacyTokenMigration.Run(options, users.Registry);
-        if (migrated is not null) Console.WriteLine(migrated);
-        Directory.CreateDirectory(options.ProjectsRoot);
-        StatePermissions.Restrict(options);
-        app.PreparePatchwireRuns();
-        app.PreparePatchwireChat();
-        app.PreparePatchwireDetachedRuns();
+        app.MapGroup("").AllowAnonymous().MapHealthEndpoints();
+
+        // Every other route needs a signed-in, enabled user (IdentityModule.CallerPolicy, also the fallback policy, so
+        // a route mapped anywhere else needs it too). Checks that must run after authentication and before any
+        // endpoint (per-user policy) belong on this group: callers.AddEndpointFilter(...).
+        var callers = app.MapGroup("").RequireAuthorization(IdentityModule.CallerPolicy);
+        callers.MapIdentityEndpoints();
+        callers.MapPatchwireRuns();
+        callers.MapPatchwireSync();
+        callers.MapPatchwireChat();
+        callers.MapPatchwireDetachedRuns();
+        return app;
     }
 
     public static string ListeningUrl(WebApplication app, AgentOptions options)

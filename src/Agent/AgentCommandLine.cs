@@ -42,7 +42,7 @@ public static class AgentCommandLine
         {
             options = AgentOptions.FromEnvironment();
             app = AgentApplication.Build(options);
-            AgentApplication.PrepareState(app);
+            await app.StartAsync(); // runs Hosting.AgentStartup (registry, migration, recovery, sessions) before the port opens
         }
         catch (Exception ex) when (ex is ConfigurationException or RegistryException or IOException or UnauthorizedAccessException)
         {
@@ -50,7 +50,6 @@ public static class AgentCommandLine
             return 2;
         }
 
-        await app.StartAsync();
         Console.WriteLine($"patchwire-agent listening on {AgentApplication.ListeningUrl(app, options)}");
         Console.WriteLine($"caps: {options.MaxConcurrentTotal} total, {options.MaxConcurrentPerUser} per user; audit: {options.AuditLog}");
         Console.Out.Flush();

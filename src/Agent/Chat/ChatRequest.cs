@@ -1,6 +1,7 @@
-using System.Text.Json;
 using System.Text.RegularExpressions;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Patchwire.Agent.Http;
+using Patchwire.Agent.Runs;
 
 namespace Patchwire.Agent.Chat;
 
@@ -12,29 +13,21 @@ public sealed record ChatRequest(string Uuid, string Prompt, string Project, str
     /// <summary>The canonical 8-4-4-4-12 form; compared lowercased.</summary>
     public static bool IsUuid(string? value) => value is not null && UuidShape.IsMatch(value);
 
-    public static IResult? InvalidUuid(string? value) =>
-        IsUuid(value) ? null : JsonErrors.Result(StatusCodes.Status400BadRequest, "invalid session uuid",
-            new { hint = "A session id is a UUID such as 3f2b8a0e-5c1d-4e7a-9b6f-0a1b2c3d4e5f." });
+    public static JsonHttpResult<ApiError> InvalidUuid() =>
+        ApiErrors.BadRequest(new ApiError("invalid session uuid") { Hint = "A session id is a UUID such as 3f2b8a0e-5c1d-4e7a-9b6f-0a1b2c3d4e5f." });
 
-    /// <summary>Checks the fields' presence, types and shapes; the caller checks the project itself.</summary>
-    public static (ChatRequest? Request, IResult? Problem) From(JsonElement body)
+    /// <summary>Reads the body and checks the fields' presence, types and shapes and the prompt's size; the caller checks the project itself.</summary>
+    public static async Task<Checked<ChatRequest>> ReadAsync(HttpContext context, long maxPromptBytes)
     {
-        var problem = RequestBody.RequireString(body, "uuid", out var uuid);
-        if (problem is not null) return (null, problem);
-        if (InvalidUuid(uuid) is { } badUuid) return (null, badUuid);
-        problem = RequestBody.RequireString(body, "prompt", out var prompt);
-        if (problem is not null) return (null, problem);
-
+        if (!(await JsonBody.ReadAsync(context)).TryGet(out var body, out var problem)) return problem;
+        var uuid = body.RequiredString("uuid");
+        body.Require(IsUuid(uuid), InvalidUuid);
+        var prompt = body.RequiredString("prompt");
         // Upstream's client sends projectName; ours sends project. A missing field is reported as 'project'.
-        var projectField = Present(body, "project") || !Present(body, "projectName") ? "project" : "projectName";
-        problem = RequestBody.RequireString(body, projectField, out var project);
-        if (problem is not null) return (null, problem);
-
-        problem = RequestBody.OptionalString(body, "baseline", out var baseline);
-        if (problem is not null) return (null, problem);
-        return (new ChatRequest(uuid.ToLowerInvariant(), prompt, project, baseline), null);
+        var project = body.RequiredString(body.Has("project") || !body.Has("projectName") ? "project" : "projectName");
+        var baseline = body.OptionalString("baseline");
+        body.Require(PromptLimit.Fits(prompt, maxPromptBytes), () => PromptLimit.TooLarge(maxPromptBytes));
+        if (body.Problem is { } bad) return bad;
+        return new ChatRequest(uuid.ToLowerInvariant(), prompt, project, baseline);
     }
-
-    private static bool Present(JsonElement body, string name) =>
-        body.TryGetProperty(name, out var value) && value.ValueKind != JsonValueKind.Null;
 }

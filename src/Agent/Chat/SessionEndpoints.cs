@@ -1,3 +1,5 @@
+using System.Security.Claims;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Patchwire.Agent.Http;
 using Patchwire.Agent.Identity;
 
@@ -8,36 +10,42 @@ public static class SessionEndpoints
 {
     public static IEndpointRouteBuilder MapSessionEndpoints(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/session/{uuid}/status", (string uuid, HttpContext context, ChatSessionStore store) =>
-        {
-            if (ChatRequest.InvalidUuid(uuid) is { } invalid) return invalid;
-            var session = store.Get(context.GetCaller().Name, uuid.ToLowerInvariant());
-            return session is null ? NotFound() : Results.Json(StatusOf(session));
-        });
-
-        app.MapDelete("/session/{uuid}", (string uuid, HttpContext context, ChatSessionStore store) =>
-        {
-            if (ChatRequest.InvalidUuid(uuid) is { } invalid) return invalid;
-            if (store.Remove(context.GetCaller().Name, uuid.ToLowerInvariant(), out var inFlight)) return Results.NoContent();
-            return inFlight
-                ? JsonErrors.Result(StatusCodes.Status409Conflict, "turn in flight", new { hint = "Wait for the turn to end (or stop it by closing its /chat request), then delete the session." })
-                : NotFound();
-        });
+        app.MapGet("/session/{uuid}/status", Status);
+        app.MapDelete("/session/{uuid}", Delete);
         return app;
     }
 
-    private static IResult NotFound() => JsonErrors.Result(StatusCodes.Status404NotFound, "session not found");
-
-    public static object StatusOf(ChatSession s) => new
+    private static Results<Ok<SessionStatus>, JsonHttpResult<ApiError>> Status(string uuid, ClaimsPrincipal caller, ChatSessionStore store)
     {
-        uuid = s.Uuid,
-        status = s.Status,
-        startedAt = s.StartedAt,
-        tokensIn = s.TokensIn,
-        tokensOut = s.TokensOut,
-        durationMs = s.Status == ChatSessionStatus.InFlight ? (long)(DateTimeOffset.UtcNow - s.StartedAt).TotalMilliseconds : s.DurationMs,
-        errorMessage = s.ErrorMessage,
-        project = s.Project,
-        turnCount = s.TurnCount,
-    };
+        if (!ChatRequest.IsUuid(uuid)) return ChatRequest.InvalidUuid();
+        var session = store.Get(caller.CallerName(), uuid.ToLowerInvariant());
+        return session is null ? NotFound() : TypedResults.Ok(StatusOf(session));
+    }
+
+    private static Results<NoContent, JsonHttpResult<ApiError>> Delete(string uuid, ClaimsPrincipal caller, ChatSessionStore store)
+    {
+        if (!ChatRequest.IsUuid(uuid)) return ChatRequest.InvalidUuid();
+        if (store.Remove(caller.CallerName(), uuid.ToLowerInvariant(), out var inFlight)) return TypedResults.NoContent();
+        return inFlight
+            ? ApiErrors.Conflict(new ApiError("turn in flight") { Hint = "Wait for the turn to end (or stop it by closing its /chat request), then delete the session." })
+            : NotFound();
+    }
+
+    private static JsonHttpResult<ApiError> NotFound() => ApiErrors.NotFound("session not found");
+
+    /// <summary>GET /session/{uuid}/status's answer.</summary>
+    public sealed record SessionStatus(
+        string Uuid, string Status, DateTimeOffset StartedAt, long TokensIn, long TokensOut, long DurationMs,
+        string? ErrorMessage, string Project, int TurnCount);
+
+    public static SessionStatus StatusOf(ChatSession s) => new(
+        s.Uuid,
+        s.Status,
+        s.StartedAt,
+        s.TokensIn,
+        s.TokensOut,
+        s.Status == ChatSessionStatus.InFlight ? (long)(DateTimeOffset.UtcNow - s.StartedAt).TotalMilliseconds : s.DurationMs,
+        s.ErrorMessage,
+        s.Project,
+        s.TurnCount);
 }

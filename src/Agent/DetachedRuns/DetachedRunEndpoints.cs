@@ -1,9 +1,12 @@
 using System.Globalization;
+using System.Security.Claims;
 using System.Text;
 using System.Text.RegularExpressions;
+using Patchwire.Agent.Configuration;
 using Patchwire.Agent.Http;
 using Patchwire.Agent.Identity;
 using Patchwire.Agent.Runs;
+using Patchwire.Agent.Usage;
 using Patchwire.Core.Protocol;
 
 namespace Patchwire.Agent.DetachedRuns;
@@ -17,25 +20,18 @@ public static partial class DetachedRunEndpoints
     private static partial Regex RunId();
 
     /// <summary>The /ask body and pre-flight; 202 {"id"} at once, the run itself goes on in the background.</summary>
-    public static async Task<IResult> StartAsync(HttpContext context, AskEndpoint ask, DetachedRunService runs)
+    public static async Task<IResult> StartAsync(
+        HttpContext context, ClaimsPrincipal caller, AgentOptions options, CheckoutPreflight preflight, UsageMeter usage, DetachedRunService runs)
     {
-        var caller = context.GetCaller();
-        var buffer = new MemoryStream();
-        try { await context.Request.Body.CopyToAsync(buffer, context.RequestAborted); }
-        catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
-        {
-            return JsonErrors.Result(413, "request body too large");
-        }
-        buffer.Position = 0;
-        context.Request.Body = buffer;
-        var (request, problem) = await ask.ReadRequestAsync(context, caller.Name);
-        if (problem is not null) return problem;
-        var run = runs.Start(caller, request!.Value.Project, request.Value.Prompt, buffer.ToArray());
-        return Results.Json(new RunCreated { Id = run.Id }, statusCode: StatusCodes.Status202Accepted);
+        var user = caller.CallerName();
+        if (!(await AskRequest.ReadAsync(context, options.MaxPromptBytes)).TryGet(out var request, out var problem)) return problem;
+        if (!(await preflight.CheckAsync(user, request.Project, request.Baseline)).TryGet(out var target, out problem)) return problem;
+        var run = runs.Start(caller, new AskRun(user, request, target, usage));
+        return TypedResults.Json(new RunCreated { Id = run.Id }, statusCode: StatusCodes.Status202Accepted);
     }
 
     public static IResult List(HttpContext context, RunStore store) =>
-        Results.Json(store.List(context.GetCaller().Name).Select(r => r.ToInfo(withResult: false)).ToList());
+        Results.Json(store.List(context.User.CallerName()).Select(r => r.ToInfo(withResult: false)).ToList());
 
     public static IResult Get(HttpContext context, string id, RunStore store) =>
         Find(context, id, store, out var run) ?? Results.Json(run!.ToInfo(withResult: true));
@@ -44,7 +40,7 @@ public static partial class DetachedRunEndpoints
     {
         if (Find(context, id, store, out var run) is { } problem) return problem;
         if (RunStates.IsFinal(run!.State))
-            return JsonErrors.Result(409, "run already finished", new { state = run.State });
+            return ApiErrors.Conflict(new ApiError("run already finished") { Status = run.State });
         await runs.CancelAsync(run.User, id);
         return Results.Json(store.Find(run.User, id)?.ToInfo(withResult: true));
     }
@@ -61,12 +57,12 @@ public static partial class DetachedRunEndpoints
         var after = 0;
         if (afterText.Length > 0 && (!int.TryParse(afterText, NumberStyles.None, CultureInfo.InvariantCulture, out after)))
         {
-            await JsonErrors.WriteAsync(context, 400, "invalid after: expected a whole number of events already seen");
+            await ApiErrors.BadRequest("invalid after: expected a whole number of events already seen").ExecuteAsync(context);
             return;
         }
         if (after > run!.EventCount)
         {
-            await JsonErrors.WriteAsync(context, 400, "after is past the last event", new { lastSeq = run.EventCount, state = run.State });
+            await ApiErrors.BadRequest(new ApiError("after is past the last event") { Message = $"the run has {run.EventCount} event(s) so far", Status = run.State }).ExecuteAsync(context);
             return;
         }
 
@@ -101,8 +97,8 @@ public static partial class DetachedRunEndpoints
     private static IResult? Find(HttpContext context, string id, RunStore store, out RunRecord? run)
     {
         run = null;
-        if (!RunId().IsMatch(id)) return JsonErrors.Result(400, "invalid run id");
-        run = store.Find(context.GetCaller().Name, id);
-        return run is null ? JsonErrors.Result(404, "run not found") : null;
+        if (!RunId().IsMatch(id)) return ApiErrors.BadRequest("invalid run id");
+        run = store.Find(context.User.CallerName(), id);
+        return run is null ? ApiErrors.NotFound("run not found") : null;
     }
 }

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Security.Claims;
 using Patchwire.Agent.Identity;
 using Patchwire.Agent.Runs;
 using Patchwire.Core.Audit;
@@ -7,14 +8,15 @@ using Patchwire.Core.Protocol;
 namespace Patchwire.Agent.DetachedRuns;
 
 /// <summary>
-/// Starts detached runs and keeps the ones in progress. A detached run is /ask itself: the same endpoint code (fair
-/// queue, caps, executor, sandbox, audit, usage) is played against an in-process request whose response body is the
-/// run's event log (<see cref="RunEventRecorder"/>) and whose "client went away" is DELETE. So the two never drift.
+/// Starts detached runs and keeps the ones in progress. A detached run is an /ask run (<see cref="AskRun"/>) through the
+/// one <see cref="QueuedRunFlow"/> (fair queue, caps, executor, sandbox, audit, usage), played against an in-process
+/// request whose response body is the run's event log (<see cref="RunEventRecorder"/>) and whose "client went away"
+/// is DELETE. So /ask and /runs never drift apart.
 /// </summary>
 public sealed class DetachedRunService(
     RunStore store,
     DetachedRunOptions options,
-    AskEndpoint ask,
+    QueuedRunFlow flow,
     RunNotifier notifier,
     IServiceScopeFactory scopes,
     ILogger<DetachedRunService> log) : IHostedService, IDisposable
@@ -22,21 +24,21 @@ public sealed class DetachedRunService(
     private readonly ConcurrentDictionary<string, DetachedRun> _live = new(StringComparer.Ordinal);
     private Timer? _sweep;
 
-    /// <summary>Records the run and starts it; <paramref name="body"/> is the checked /ask body, kept in memory only.</summary>
-    public RunRecord Start(Caller caller, string project, string prompt, byte[] body)
+    /// <summary>Records the run and starts it; the prompt stays in memory (the store gets its hash).</summary>
+    public RunRecord Start(ClaimsPrincipal caller, AskRun ask)
     {
         var record = new RunRecord
         {
             Id = Guid.NewGuid().ToString("N"),
-            User = caller.Name,
-            Project = project,
-            PromptSha256 = AuditEntry.HashPrompt(prompt),
+            User = ask.User,
+            Project = ask.Project,
+            PromptSha256 = AuditEntry.HashPrompt(ask.Prompt),
             CreatedAt = DateTimeOffset.UtcNow,
         };
         var run = new DetachedRun(record, store);
         _live[record.Id] = run; // before the store has it: whoever finds it in the store finds it here too
         store.Insert(record);
-        run.Completion = Task.Run(() => ExecuteAsync(run, caller, body));
+        run.Completion = Task.Run(() => ExecuteAsync(run, caller, ask));
         return run.Snapshot();
     }
 
@@ -100,21 +102,18 @@ public sealed class DetachedRunService(
         }
     }
 
-    private async Task ExecuteAsync(DetachedRun run, Caller caller, byte[] body)
+    private async Task ExecuteAsync(DetachedRun run, ClaimsPrincipal caller, AskRun ask)
     {
         var status = StatusCodes.Status500InternalServerError;
         var recorder = new RunEventRecorder(run);
         try
         {
             await using var scope = scopes.CreateAsyncScope();
-            var context = new DefaultHttpContext { RequestServices = scope.ServiceProvider, RequestAborted = run.Cancellation.Token };
+            var context = new DefaultHttpContext { RequestServices = scope.ServiceProvider, RequestAborted = run.Cancellation.Token, User = caller };
             context.Request.Method = HttpMethods.Post;
-            context.Request.Path = "/ask";
-            context.Request.ContentType = "application/json";
-            context.Request.Body = new MemoryStream(body, writable: false);
+            context.Request.Path = "/runs";
             context.Response.Body = recorder;
-            context.SetCaller(caller);
-            await ask.HandleAsync(context);
+            await flow.RunAsync(context, ask);
             status = context.Response.StatusCode;
         }
         catch (Exception ex)

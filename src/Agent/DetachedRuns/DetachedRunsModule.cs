@@ -25,11 +25,4 @@ public static class DetachedRunsModule
         app.MapDelete("/runs/{id}", DetachedRunEndpoints.CancelAsync);
         return app;
     }
-
-    /// <summary>Before the port opens: settings checked, the store opened, runs cut short by a crash marked failed.</summary>
-    public static void PreparePatchwireDetachedRuns(this WebApplication app)
-    {
-        foreach (var line in app.Services.GetRequiredService<DetachedRunService>().Recover())
-            Console.WriteLine(line);
-    }
 }

@@ -3,8 +3,6 @@ using Patchwire.Core.Identity;
 
 namespace Patchwire.Agent.Identity;
 
-public enum AuthOutcome { Ok, Unauthorized, Disabled }
-
 /// <summary>
 /// Resolves bearer tokens against users.json. The file is re-read whenever its size or write time changes,
 /// so the admin's changes apply to the very next request; between changes a request costs one stat.
@@ -19,13 +17,9 @@ public sealed class UserDirectory
 
     public UserRegistry Registry => _registry;
 
-    public (AuthOutcome Outcome, UserRecord? User) Authenticate(string? token)
-    {
-        if (string.IsNullOrEmpty(token)) return (AuthOutcome.Unauthorized, null);
-        var hash = Tokens.Hash(token!);
-        if (!Current().ByHash.TryGetValue(hash, out var user)) return (AuthOutcome.Unauthorized, null);
-        return user.Disabled ? (AuthOutcome.Disabled, user) : (AuthOutcome.Ok, user);
-    }
+    /// <summary>The user whose token this is (disabled or not), or null for an unknown token.</summary>
+    public UserRecord? Find(string token) =>
+        Current().ByHash.TryGetValue(Tokens.Hash(token), out var user) ? user : null;
 
     /// <summary>Loads the registry now; throws <see cref="RegistryException"/> if it is unreadable (used at start).</summary>
     public IReadOnlyCollection<UserRecord> LoadNow() => Current().ByHash.Values;

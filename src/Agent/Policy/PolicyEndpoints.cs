@@ -35,13 +35,13 @@ public static class PolicyEndpoints
         endpoint.AddEndpointFilter(async (filter, next) =>
         {
             var context = filter.HttpContext;
-            var caller = context.GetCaller().User;
+            var caller = context.User.Caller();
             if (caller.Policy is null) return await next(filter);
             var buffer = new MemoryStream();
             try { await context.Request.Body.CopyToAsync(buffer, context.RequestAborted); }
             catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
             {
-                return JsonErrors.Result(413, "request body too large");
+                return ApiErrors.TooLarge(new ApiError("request body too large"));
             }
             buffer.Position = 0;
             context.Request.Body = buffer;
@@ -51,7 +51,7 @@ public static class PolicyEndpoints
         });
 
     private static IResult? Refusal(HttpContext context, string? project, bool counts, bool spends) =>
-        context.RequestServices.GetRequiredService<PolicyGate>().Check(context.GetCaller().User, project, counts, spends);
+        context.RequestServices.GetRequiredService<PolicyGate>().Check(context.User.Caller(), project, counts, spends);
 
     private static string? ReadProject(MemoryStream body)
     {
@@ -64,6 +64,6 @@ public static class PolicyEndpoints
                     return value.GetString();
             return null;
         }
-        catch (JsonException) { return null; }
+        catch (Exception ex) when (ex is JsonException or InvalidOperationException) { return null; } // not JSON, or not valid text: the endpoint answers 400
     }
 }

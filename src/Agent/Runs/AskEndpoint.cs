@@ -1,7 +1,5 @@
-using System.Text;
-using System.Text.Json;
-using Microsoft.AspNetCore.Http.Features;
-using Patchwire.Agent.Audit;
+using System.Security.Claims;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Patchwire.Agent.Configuration;
 using Patchwire.Agent.Http;
 using Patchwire.Agent.Identity;
@@ -13,105 +11,76 @@ namespace Patchwire.Agent.Runs;
 
 /// <summary>
 /// POST /ask (SPEC §7): pre-flight failures as plain HTTP before any stream byte, then an NDJSON stream of
-/// queued?, accepted, and one result or error, each flushed as it happens.
+/// queued?, accepted, and one result or error, each flushed as it happens (<see cref="QueuedRunFlow"/>).
 /// </summary>
-public sealed class AskEndpoint(
-    AgentOptions options,
-    CheckoutPreflight preflight,
-    RunScheduler scheduler,
-    RunExecutor executor,
-    AuditLog audit,
-    UsageMeter usage,
-    IHostApplicationLifetime lifetime,
-    ILogger<AskEndpoint> log)
+public static class AskEndpoint
 {
-    public async Task HandleAsync(HttpContext context)
+    public static async Task<Results<QueuedRunStream, JsonHttpResult<ApiError>>> HandleAsync(
+        HttpContext context, ClaimsPrincipal caller, AgentOptions options, CheckoutPreflight preflight, UsageMeter usage, QueuedRunFlow flow)
     {
-        var user = context.GetCaller().Name;
-        var (request, problem) = await ReadRequestAsync(context, user);
-        if (problem is not null)
-        {
-            await problem.ExecuteAsync(context);
-            return;
-        }
-        var (prompt, project, checkout, baseline, verifyClean) = request!.Value;
+        var user = caller.CallerName();
+        if (!(await AskRequest.ReadAsync(context, options.MaxPromptBytes)).TryGet(out var request, out var problem)) return problem;
+        if (!(await preflight.CheckAsync(user, request.Project, request.Baseline)).TryGet(out var target, out problem)) return problem;
+        return flow.Stream(new AskRun(user, request, target, usage));
+    }
+}
 
-        await NdjsonResponse.StartAsync(context);
+/// <summary>The body of POST /ask: {prompt, project, baseline?}.</summary>
+public sealed record AskRequest(string Prompt, string Project, string? Baseline)
+{
+    public static async Task<Checked<AskRequest>> ReadAsync(HttpContext context, long maxPromptBytes)
+    {
+        if (!(await JsonBody.ReadAsync(context)).TryGet(out var body, out var problem)) return problem;
+        var prompt = body.RequiredString("prompt");
+        var project = body.RequiredString("project");
+        var baseline = body.OptionalString("baseline");
+        body.Require(PromptLimit.Fits(prompt, maxPromptBytes), () => PromptLimit.TooLarge(maxPromptBytes));
+        if (body.Problem is { } bad) return bad;
+        return new AskRequest(prompt, project, baseline);
+    }
+}
 
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, lifetime.ApplicationStopping);
-        using var ticket = scheduler.Enter(user);
-        try
-        {
-            if (ticket.Position > 0) await WriteEventAsync(context, new QueuedEvent { Position = ticket.Position });
-            await ticket.WaitAsync(stop.Token);
-            var queueWaitMs = (long)ticket.QueueWait.TotalMilliseconds;
-            await WriteEventAsync(context, new AcceptedEvent { QueueWaitMs = queueWaitMs });
+/// <summary>An /ask run: one result event with the diff and the AI's output, or one error event.</summary>
+public sealed class AskRun(string user, AskRequest request, RunTarget target, UsageMeter usage) : QueuedRun(user, request.Project, request.Prompt, target)
+{
+    public override string Route => AuditEntry.AskRoute;
 
-            var result = await executor.ExecuteAsync(checkout, baseline, prompt, verifyClean, stop.Token);
-            await WriteEventAsync(context, new ResultEvent
-            {
-                Diff = result.Diff.Patch,
-                Files = result.Diff.Changes.Select(c => c.Path).ToList(),
-                Changes = result.Diff.Changes.Select(c => new FileChangeInfo
-                {
-                    Path = c.Path, Status = c.Status, Additions = c.Additions, Deletions = c.Deletions, OldPath = c.OldPath,
-                }).ToList(),
-                DurationMs = (long)result.Ai.Duration.TotalMilliseconds,
-                Stdout = result.Ai.Stdout,
-                Stderr = result.Ai.Stderr,
-                ExitCode = result.Ai.ExitCode,
-                Baseline = baseline,
-            });
-            var entry = new AuditEntry
-            {
-                Timestamp = DateTimeOffset.UtcNow,
-                User = user,
-                Project = project,
-                Route = AuditEntry.AskRoute,
-                PromptSha256 = AuditEntry.HashPrompt(prompt),
-                DurationMs = (long)result.Ai.Duration.TotalMilliseconds,
-                QueueWaitMs = queueWaitMs,
-                Files = result.Diff.Changes.Count,
-                LinesAdded = result.Diff.LinesAdded,
-                LinesRemoved = result.Diff.LinesRemoved,
-                ExitCode = result.Ai.ExitCode,
-            };
-            usage.Fill(entry, result.Ai.Stdout);
-            audit.Append(entry);
-        }
-        catch (RunFailure failure)
+    public override async Task<AuditEntry?> OnFinishedAsync(RunResult result, HttpContext context)
+    {
+        var durationMs = (long)result.Ai.Duration.TotalMilliseconds;
+        await NdjsonResponse.WriteEventAsync(context, new ResultEvent
         {
-            await WriteEventAsync(context, new ErrorEvent { Code = failure.Code, Message = failure.Message });
-        }
-        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+            Diff = result.Diff.Patch,
+            Files = result.Diff.Changes.Select(c => c.Path).ToList(),
+            Changes = ChangesOf(result),
+            DurationMs = durationMs,
+            Stdout = result.Ai.Stdout,
+            Stderr = result.Ai.Stderr,
+            ExitCode = result.Ai.ExitCode,
+            Baseline = Target.Baseline,
+        });
+        var entry = new AuditEntry
         {
-            if (!context.RequestAborted.IsCancellationRequested)
-                await WriteEventAsync(context, new ErrorEvent { Code = ErrorCodes.Internal, Message = "The agent is shutting down; the run was stopped and the checkout restored. Ask again once it is back." });
-        }
-        catch (Exception ex)
-        {
-            log.LogError(ex, "/ask for {User}/{Project} failed", user, project);
-            await WriteEventAsync(context, new ErrorEvent { Code = ErrorCodes.Internal, Message = "The agent hit an internal error; the checkout was restored. Details are in the agent's log." });
-        }
+            DurationMs = durationMs,
+            Files = result.Diff.Changes.Count,
+            LinesAdded = result.Diff.LinesAdded,
+            LinesRemoved = result.Diff.LinesRemoved,
+            ExitCode = result.Ai.ExitCode,
+        };
+        usage.Fill(entry, result.Ai.Stdout);
+        return entry;
     }
 
-    internal async Task<((string Prompt, string Project, string Checkout, string? Baseline, bool VerifyClean)? Request, IResult? Problem)> ReadRequestAsync(HttpContext context, string user)
+    public override Task OnStoppedAsync(RunStop stop, HttpContext context) => stop.Reason switch
     {
-        var (body, error) = await RequestBody.ReadObjectAsync(context);
-        if (error is not null) return (null, error);
-        var problem = RequestBody.RequireString(body, "prompt", out var prompt);
-        if (problem is not null) return (null, problem);
-        problem = RequestBody.RequireString(body, "project", out var project);
-        if (problem is not null) return (null, problem);
-        problem = RequestBody.OptionalString(body, "baseline", out var baseline);
-        if (problem is not null) return (null, problem);
-        if (Encoding.UTF8.GetByteCount(prompt) > options.MaxPromptBytes)
-            return (null, JsonErrors.Result(StatusCodes.Status413PayloadTooLarge, "prompt too large", new { limitBytes = options.MaxPromptBytes }));
+        RunStopReason.Failed => Error(context, stop.Failure!.Code, stop.Failure.Message),
+        RunStopReason.AgentStopping => Error(context, ErrorCodes.Internal,
+            "The agent is shutting down; the run was stopped and the checkout restored. Ask again once it is back."),
+        RunStopReason.InternalError => Error(context, ErrorCodes.Internal,
+            "The agent hit an internal error; the checkout was restored. Details are in the agent's log."),
+        _ => Task.CompletedTask,
+    };
 
-        var (target, targetProblem) = await preflight.CheckAsync(user, project, baseline);
-        if (targetProblem is not null) return (null, targetProblem);
-        return ((prompt, project, target!.Checkout, target.Baseline, target.VerifyClean), null);
-    }
-
-    private static Task WriteEventAsync<T>(HttpContext context, T payload) => NdjsonResponse.WriteEventAsync(context, payload);
+    private static Task Error(HttpContext context, string code, string message) =>
+        NdjsonResponse.WriteEventAsync(context, new ErrorEvent { Code = code, Message = message });
 }

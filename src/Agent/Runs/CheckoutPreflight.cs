@@ -12,34 +12,42 @@ public sealed record RunTarget(string Checkout, string? Baseline, bool VerifyCle
 /// </summary>
 public sealed class CheckoutPreflight(ProjectPaths paths, CheckoutLocks locks)
 {
-    public async Task<(RunTarget? Target, IResult? Problem)> CheckAsync(string user, string project, string? baseline)
+    public async Task<Checked<RunTarget>> CheckAsync(string user, string project, string? baseline)
     {
         var checkout = paths.Resolve(user, project);
-        if (checkout is null) return (null, JsonErrors.Result(StatusCodes.Status400BadRequest, "invalid project name"));
+        if (checkout is null) return ApiErrors.BadRequest("invalid project name");
         if (!Directory.Exists(checkout))
-            return (null, JsonErrors.Result(StatusCodes.Status404NotFound, "project not found",
-                new { project, hint = "Sync the project first (Invoke-PatchwireAsk syncs; or 'patchwire sync')." }));
+            return ApiErrors.NotFound(new ApiError("project not found")
+            {
+                Project = project, Hint = "Sync the project first (Invoke-PatchwireAsk syncs; or 'patchwire sync').",
+            });
         if (!await CheckoutWorkspace.IsRepositoryRootAsync(checkout))
-            return (null, JsonErrors.Result(StatusCodes.Status412PreconditionFailed, "not a git repository",
-                new { project, hint = "The checkout must be the top level of a git repository with at least one commit." }));
+            return ApiErrors.PreconditionFailed(new ApiError("not a git repository")
+            {
+                Project = project, Hint = "The checkout must be the top level of a git repository with at least one commit.",
+            });
 
         if (baseline is not null)
         {
             if (!CheckoutWorkspace.IsCommitIdShape(baseline))
-                return (null, JsonErrors.Result(StatusCodes.Status400BadRequest, "invalid body: field 'baseline' must be a commit id (hex)"));
+                return ApiErrors.BadRequest("invalid body: field 'baseline' must be a commit id (hex)");
             var resolved = await CheckoutWorkspace.ResolveCommitAsync(checkout, baseline);
             if (resolved is null)
-                return (null, JsonErrors.Result(StatusCodes.Status409Conflict, "unknown baseline",
-                    new { baseline, hint = "The agent does not have this snapshot. Sync again (Invoke-PatchwireAsk syncs by default) and retry." }));
-            return (new RunTarget(checkout, resolved, false), null);
+                return ApiErrors.Conflict(new ApiError("unknown baseline")
+                {
+                    Baseline = baseline, Hint = "The agent does not have this snapshot. Sync again (Invoke-PatchwireAsk syncs by default) and retry.",
+                });
+            return new RunTarget(checkout, resolved, false);
         }
 
         // While another run holds this checkout its tree is changed on purpose; the executor re-checks under the lock.
-        if (locks.IsHeld(checkout)) return (new RunTarget(checkout, null, true), null);
+        if (locks.IsHeld(checkout)) return new RunTarget(checkout, null, true);
         var status = await CheckoutWorkspace.StatusAsync(checkout);
         if (status.Length > 0)
-            return (null, JsonErrors.Result(StatusCodes.Status409Conflict, "checkout is dirty",
-                new { status, hint = "Commit or discard the changes in the checkout on the box, or sync with a baseline." }));
-        return (new RunTarget(checkout, null, false), null);
+            return ApiErrors.Conflict(new ApiError("checkout is dirty")
+            {
+                Status = status, Hint = "Commit or discard the changes in the checkout on the box, or sync with a baseline.",
+            });
+        return new RunTarget(checkout, null, false);
     }
 }

@@ -1,9 +1,11 @@
+using Microsoft.AspNetCore.Http.HttpResults;
 using Patchwire.Agent.Configuration;
 using Patchwire.Agent.Policy;
+using Patchwire.Core.Protocol;
 
 namespace Patchwire.Agent.Runs;
 
-/// <summary>POST /ask, GET /queue and crash recovery (issue: runs and fairness).</summary>
+/// <summary>POST /ask, GET /queue, the queued-run flow shared with /chat, and crash recovery (issue: runs and fairness).</summary>
 public static class RunsModule
 {
     public static IServiceCollection AddPatchwireRuns(this IServiceCollection services)
@@ -18,21 +20,14 @@ public static class RunsModule
         services.AddSingleton<RunExecutor>();
         services.AddSingleton<RunRecovery>();
         services.AddSingleton<CheckoutPreflight>();
-        services.AddSingleton<AskEndpoint>();
+        services.AddSingleton<QueuedRunFlow>();
         return services;
     }
 
     public static IEndpointRouteBuilder MapPatchwireRuns(this IEndpointRouteBuilder app)
     {
-        app.MapPost("/ask", (HttpContext context, AskEndpoint ask) => ask.HandleAsync(context)).RequireUserPolicyForBodyProject();
-        app.MapGet("/queue", (RunScheduler scheduler) => Results.Json(scheduler.Snapshot()));
+        app.MapPost("/ask", AskEndpoint.HandleAsync).RequireUserPolicyForBodyProject();
+        app.MapGet("/queue", (RunScheduler scheduler) => TypedResults.Ok(scheduler.Snapshot()));
         return app;
-    }
-
-    /// <summary>Runs before the port opens: restores checkouts that a killed run left changed.</summary>
-    public static void PreparePatchwireRuns(this WebApplication app)
-    {
-        foreach (var line in app.Services.GetRequiredService<RunRecovery>().RecoverAll())
-            Console.WriteLine(line);
     }
 }

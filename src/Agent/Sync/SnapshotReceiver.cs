@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Patchwire.Agent.Checkouts;
 using Patchwire.Agent.Configuration;
 using Patchwire.Agent.Http;
@@ -19,7 +20,7 @@ public sealed class SnapshotReceiver(AgentOptions options, CheckoutLocks locks, 
 
     public static string ExpectedRef(string project) => "refs/patchwire/snapshots/" + project;
 
-    public async Task<IResult> ReceiveAsync(HttpContext context, string user, string project, string checkout)
+    public async Task<Results<Ok<SyncAnswer>, JsonHttpResult<ApiError>>> ReceiveAsync(HttpContext context, string user, string project, string checkout)
     {
         var cancellationToken = context.RequestAborted;
         if (context.Request.ContentLength is { } declared && declared > options.MaxBundleBytes)
@@ -40,10 +41,10 @@ public sealed class SnapshotReceiver(AgentOptions options, CheckoutLocks locks, 
             var snapshot = header.Refs[0].ObjectId;
 
             if (Path.Exists(Path.Combine(checkout, ".git")) && !CheckoutBaseline.HasOwnRepository(checkout))
-                return JsonErrors.Result(409, "checkout is not syncable", new { message = "The checkout's .git is a file or a link; the agent only syncs into a checkout that owns its repository. Remove or re-clone it." });
+                return ApiErrors.Conflict(new ApiError("checkout is not syncable") { Message = "The checkout's .git is a file or a link; the agent only syncs into a checkout that owns its repository. Remove or re-clone it." });
             var (previous, missing) = await CheckoutBaseline.ProbeAsync(checkout, header.Prerequisites, cancellationToken);
             if (missing is not null)
-                return JsonErrors.Result(409, "bundle base missing", new { message = "The agent does not have the snapshot this bundle builds on; send a full bundle.", missing });
+                return ApiErrors.Conflict(new ApiError("bundle base missing") { Message = "The agent does not have the snapshot this bundle builds on; send a full bundle.", Missing = missing });
 
             var created = false;
             if (!CheckoutBaseline.HasOwnRepository(checkout) || !File.Exists(Path.Combine(checkout, ".git", "HEAD")))
@@ -58,7 +59,7 @@ public sealed class SnapshotReceiver(AgentOptions options, CheckoutLocks locks, 
                     throw new GitFailedException("git init failed: " + init.FirstErrorLine);
                 }
             }
-            IResult? refused;
+            JsonHttpResult<ApiError>? refused;
             long received = header.HeaderBytes;
             try
             {
@@ -77,7 +78,7 @@ public sealed class SnapshotReceiver(AgentOptions options, CheckoutLocks locks, 
             }
             logger.LogInformation("sync {User}/{Project}: baseline {Baseline} ({Kind}, {Bytes} bytes, {Ms} ms)",
                 user, project, snapshot, header.Prerequisites.Count == 0 ? "full" : "incremental", received, clock.ElapsedMilliseconds);
-            return Results.Json(new SyncAnswer(project, snapshot));
+            return TypedResults.Ok(new SyncAnswer(project, snapshot));
         }
         catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
         {
@@ -86,12 +87,12 @@ public sealed class SnapshotReceiver(AgentOptions options, CheckoutLocks locks, 
         catch (GitFailedException ex)
         {
             logger.LogWarning("sync {User}/{Project} failed: {Message}", user, project, ex.Message);
-            return JsonErrors.Result(500, "internal: " + ex.Message);
+            return ApiErrors.Internal("internal: " + ex.Message);
         }
     }
 
     /// <summary>Streams the pack into index-pack in the checkout's repository. Returns an error result, or null, and the bytes received.</summary>
-    private async Task<(IResult? Refused, long Received)> IndexPackAsync(Stream body, BundleHeader header, string checkout, CancellationToken cancellationToken)
+    private async Task<(JsonHttpResult<ApiError>? Refused, long Received)> IndexPackAsync(Stream body, BundleHeader header, string checkout, CancellationToken cancellationToken)
     {
         long received = header.HeaderBytes;
         var limit = options.MaxBundleBytes;
@@ -139,7 +140,7 @@ public sealed class SnapshotReceiver(AgentOptions options, CheckoutLocks locks, 
     }
 
     /// <summary>Checks what arrived is complete and safe, then checks it out and records the baseline. Null on success.</summary>
-    private static async Task<IResult?> CheckOutAsync(string checkout, string snapshot, string? previous, bool created, CancellationToken cancellationToken)
+    private static async Task<JsonHttpResult<ApiError>?> CheckOutAsync(string checkout, string snapshot, string? previous, bool created, CancellationToken cancellationToken)
     {
         var type = await AgentGit.RunAsync(checkout, new[] { "cat-file", "-t", snapshot }, cancellationToken);
         if (!type.Success || type.Stdout.Trim() != "commit") return Invalid("its ref does not name a commit in the pack");
@@ -149,8 +150,8 @@ public sealed class SnapshotReceiver(AgentOptions options, CheckoutLocks locks, 
 
         var unsafeLink = await SnapshotSymlinks.FindEscapingAsync(checkout, previous, snapshot, cancellationToken);
         if (unsafeLink is not null)
-            return JsonErrors.Result(400, $"unsafe snapshot: symlink '{unsafeLink.Value.Path}' points outside the project ('{unsafeLink.Value.Target}')",
-                new { message = "Remove the link or list it under sync.exclude in patchwire.yml." });
+            return ApiErrors.BadRequest(new ApiError($"unsafe snapshot: symlink '{unsafeLink.Value.Path}' points outside the project ('{unsafeLink.Value.Target}')")
+                { Message = "Remove the link or list it under sync.exclude in patchwire.yml." });
 
         // From here on a client that goes away must not leave a half checked-out tree.
         var headBefore = previous is null && !created ? await HeadAsync(checkout) : null;
@@ -161,8 +162,8 @@ public sealed class SnapshotReceiver(AgentOptions options, CheckoutLocks locks, 
             // The caller deletes a folder it created; anything else goes back to what was checked out before.
             if (previous is not null) await CheckoutBaseline.ResetAsync(checkout, previous, CancellationToken.None);
             else if (!created) await RestoreHeadAsync(checkout, headBefore);
-            return JsonErrors.Result(400, $"unsafe snapshot: symlink '{resolved.Value.Path}' {resolved.Value.Why} ('{resolved.Value.Target}')",
-                new { message = "Remove the link or list it under sync.exclude in patchwire.yml." });
+            return ApiErrors.BadRequest(new ApiError($"unsafe snapshot: symlink '{resolved.Value.Path}' {resolved.Value.Why} ('{resolved.Value.Target}')")
+                { Message = "Remove the link or list it under sync.exclude in patchwire.yml." });
         }
         if (previous is null)
         {
@@ -207,10 +208,10 @@ public sealed class SnapshotReceiver(AgentOptions options, CheckoutLocks locks, 
         }
     }
 
-    private IResult TooLarge() =>
-        JsonErrors.Result(413, "bundle too large", new { maxBytes = options.MaxBundleBytes });
+    private JsonHttpResult<ApiError> TooLarge() =>
+        ApiErrors.TooLarge(new ApiError("bundle too large") { MaxBytes = options.MaxBundleBytes });
 
-    private static IResult Invalid(string reason) => JsonErrors.Result(400, "invalid bundle: " + reason);
+    private static JsonHttpResult<ApiError> Invalid(string reason) => ApiErrors.BadRequest("invalid bundle: " + reason);
 
     private static HashSet<string> TemporaryPacks(string checkout)
     {

@@ -1,3 +1,5 @@
+using System.Security.Claims;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Patchwire.Agent.Checkouts;
 using Patchwire.Agent.Configuration;
 using Patchwire.Agent.Http;
@@ -20,19 +22,19 @@ public static class SyncModule
 
     public static IEndpointRouteBuilder MapPatchwireSync(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/sync/{project}", async (HttpContext context, string project, ProjectPaths paths, AgentOptions options) =>
+        app.MapGet("/sync/{project}", async Task<Results<Ok<BaselineAnswer>, JsonHttpResult<ApiError>>> (HttpContext context, ClaimsPrincipal caller, string project, ProjectPaths paths, AgentOptions options) =>
         {
-            var checkout = paths.Resolve(context.GetCaller().Name, project);
-            if (checkout is null) return JsonErrors.Result(400, "invalid project name");
+            var checkout = paths.Resolve(caller.CallerName(), project);
+            if (checkout is null) return ApiErrors.BadRequest("invalid project name");
             var baseline = await CheckoutBaseline.CurrentAsync(checkout, context.RequestAborted);
-            return Results.Json(new BaselineAnswer(project, baseline, options.MaxBundleBytes));
+            return TypedResults.Ok(new BaselineAnswer(project, baseline, options.MaxBundleBytes));
         }).RequireUserPolicyForRouteProject(counts: false);
 
-        app.MapPost("/sync/{project}", async (HttpContext context, string project, ProjectPaths paths, SnapshotReceiver receiver) =>
+        app.MapPost("/sync/{project}", async Task<Results<Ok<SnapshotReceiver.SyncAnswer>, JsonHttpResult<ApiError>>> (HttpContext context, ClaimsPrincipal caller, string project, ProjectPaths paths, SnapshotReceiver receiver) =>
         {
-            var user = context.GetCaller().Name;
+            var user = caller.CallerName();
             var checkout = paths.Resolve(user, project);
-            if (checkout is null) return JsonErrors.Result(400, "invalid project name");
+            if (checkout is null) return ApiErrors.BadRequest("invalid project name");
             return await receiver.ReceiveAsync(context, user, project, checkout);
         }).RequireUserPolicyForRouteProject();
         return app;

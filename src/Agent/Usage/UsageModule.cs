@@ -9,11 +9,4 @@ public static class UsageModule
         services.AddSingleton<UsageMeter>();
         return services;
     }
-
-    /// <summary>Runs before the port opens: a pricing file that cannot be read stops the start, naming file and line.</summary>
-    public static void PreparePatchwireUsage(this WebApplication app)
-    {
-        var pricing = app.Services.GetRequiredService<PricingTable>();
-        if (pricing.Path is not null) Console.WriteLine($"pricing: {pricing.Count} model(s) from {pricing.Path}");
-    }
 }
