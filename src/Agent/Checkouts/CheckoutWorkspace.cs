@@ -21,7 +21,8 @@ public static partial class CheckoutWorkspace
     /// </summary>
     public static async Task<CheckoutProbe?> ProbeAsync(string path)
     {
-        var result = await GitCli.RunAsync(path, "rev-parse", "--show-toplevel", "--git-path", "index", "HEAD^{commit}", "--symbolic-full-name", "HEAD");
+        if (!GitDirGuard.HasOwnRepository(path)) return null;
+        var result = await AgentGit.RunAsync(path, new[] { "rev-parse", "--show-toplevel", "--git-path", "index", "HEAD^{commit}", "--symbolic-full-name", "HEAD" });
         if (!result.Ok) return null;
         var lines = result.Stdout.Split('\n');
         if (lines.Length < 4 || lines[0].Length == 0) return null;
@@ -39,13 +40,13 @@ public static partial class CheckoutWorkspace
 
     /// <summary><c>git status --porcelain</c>: empty when clean (ignored files do not count).</summary>
     public static Task<string> StatusAsync(string path) =>
-        GitCli.CheckedAsync(path, "status", "--porcelain", "--untracked-files=all");
+        AgentGit.RunCheckedAsync(path, new[] { "status", "--porcelain", "--untracked-files=all" });
 
     /// <summary>The full id of <paramref name="commitish"/> when it names a commit in the checkout's repository.</summary>
     public static async Task<string?> ResolveCommitAsync(string path, string commitish)
     {
         if (!IsCommitIdShape(commitish)) return null;
-        var result = await GitCli.RunAsync(path, "rev-parse", "--verify", "-q", commitish + "^{commit}");
+        var result = await AgentGit.RunAsync(path, new[] { "rev-parse", "--verify", "-q", commitish + "^{commit}" });
         return result.Ok ? result.Stdout.Trim() : null;
     }
 
@@ -60,8 +61,8 @@ public static partial class CheckoutWorkspace
     /// <summary>Puts the work tree at exactly <paramref name="commit"/>'s tree, HEAD detached there; stray files removed, ignored files kept.</summary>
     public static async Task CheckoutBaselineAsync(string path, string commit)
     {
-        await GitCli.CheckedAsync(path, "checkout", "-q", "-f", "--detach", commit);
-        await GitCli.CheckedAsync(path, "clean", "-ffdq");
+        await AgentGit.RunCheckedAsync(path, new[] { "checkout", "-q", "-f", "--detach", commit });
+        await AgentGit.RunCheckedAsync(path, new[] { "clean", "-ffdq" });
     }
 
     /// <summary>
@@ -78,7 +79,7 @@ public static partial class CheckoutWorkspace
             OwnerOnly.Apply(privateIndex); // File.Copy keeps the checkout index's mode (0644 in a clone)
             return indexFile;
         }
-        await GitCli.CheckedAsync(state.Path, new[] { "read-tree", state.BaseCommit }, IndexEnv(privateIndex));
+        await AgentGit.RunCheckedAsync(state.Path, new[] { "read-tree", state.BaseCommit }, indexFile: privateIndex);
         return indexFile;
     }
 
@@ -86,12 +87,11 @@ public static partial class CheckoutWorkspace
     public static async Task<CapturedDiff> CaptureAsync(CheckoutState state, string privateIndex)
     {
         if (!File.Exists(privateIndex)) await SnapshotIndexAsync(state, privateIndex);
-        var env = IndexEnv(privateIndex);
-        await GitCli.CheckedAsync(state.Path, new[] { "add", "-A", "--", "." }, env);
-        var patch = await GitCli.CheckedAsync(state.Path,
-            new[] { "diff", "--cached", "--no-ext-diff", "--no-textconv", "--binary", "-M", state.BaseCommit, "--" }, env);
-        var summary = await GitCli.CheckedAsync(state.Path,
-            new[] { "diff", "--cached", "--no-ext-diff", "--no-textconv", "-M", "--raw", "--numstat", "-z", state.BaseCommit, "--" }, env);
+        await AgentGit.RunCheckedAsync(state.Path, new[] { "add", "-A", "--", "." }, indexFile: privateIndex);
+        var patch = await AgentGit.RunCheckedAsync(state.Path,
+            new[] { "diff", "--cached", "--no-ext-diff", "--no-textconv", "--binary", "-M", state.BaseCommit, "--" }, indexFile: privateIndex);
+        var summary = await AgentGit.RunCheckedAsync(state.Path,
+            new[] { "diff", "--cached", "--no-ext-diff", "--no-textconv", "-M", "--raw", "--numstat", "-z", state.BaseCommit, "--" }, indexFile: privateIndex);
         return new CapturedDiff(patch, ParseRawNumstat(summary));
     }
 
@@ -108,7 +108,7 @@ public static partial class CheckoutWorkspace
         var args = new List<string> { "rev-parse", "HEAD" };
         if (state.HeadRef is not null) args.Add(state.HeadRef);
         args.AddRange(new[] { "--symbolic-full-name", "HEAD" });
-        var probe = await GitCli.RunAsync(state.Path, args, null, CancellationToken.None);
+        var probe = await AgentGit.RunAsync(state.Path, args);
         var lines = probe.Ok ? probe.Stdout.Split('\n') : Array.Empty<string>();
         var headNow = lines.Length > 0 ? lines[0] : null;
         var refNow = state.HeadRef is not null && lines.Length > 1 ? lines[1] : null;
@@ -120,26 +120,24 @@ public static partial class CheckoutWorkspace
         {
             if (refNow != state.BaseCommit)
             {
-                await GitCli.CheckedAsync(state.Path, "update-ref", "-m", "patchwire: restore after run", state.HeadRef, state.BaseCommit);
+                await AgentGit.RunCheckedAsync(state.Path, new[] { "update-ref", "-m", "patchwire: restore after run", state.HeadRef, state.BaseCommit });
                 headMoved = true;
             }
             if (currentRef != state.HeadRef)
             {
-                await GitCli.CheckedAsync(state.Path, "symbolic-ref", "HEAD", state.HeadRef);
+                await AgentGit.RunCheckedAsync(state.Path, new[] { "symbolic-ref", "HEAD", state.HeadRef });
                 headMoved = true;
             }
         }
         else if (currentRef is not null || headNow != state.BaseCommit)
         {
-            await GitCli.CheckedAsync(state.Path, "update-ref", "--no-deref", "-m", "patchwire: restore after run", "HEAD", state.BaseCommit);
+            await AgentGit.RunCheckedAsync(state.Path, new[] { "update-ref", "--no-deref", "-m", "patchwire: restore after run", "HEAD", state.BaseCommit });
             headMoved = true;
         }
         if (!treeUnchanged || headMoved || !probe.Ok)
-            await GitCli.CheckedAsync(state.Path, "reset", "-q", "--hard", state.BaseCommit);
-        await GitCli.CheckedAsync(state.Path, "clean", "-ffdq");
+            await AgentGit.RunCheckedAsync(state.Path, new[] { "reset", "-q", "--hard", state.BaseCommit });
+        await AgentGit.RunCheckedAsync(state.Path, new[] { "clean", "-ffdq" });
     }
-
-    private static Dictionary<string, string> IndexEnv(string privateIndex) => new() { ["GIT_INDEX_FILE"] = privateIndex };
 
     /// <summary>Parses <c>git diff --raw --numstat -z</c>: all raw records first, then the numstat records in the same order.</summary>
     internal static List<FileChange> ParseRawNumstat(string output)

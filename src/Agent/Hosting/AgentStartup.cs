@@ -1,6 +1,7 @@
 using Patchwire.Agent.Chat;
 using Patchwire.Agent.Configuration;
 using Patchwire.Agent.DetachedRuns;
+using Patchwire.Agent.Git;
 using Patchwire.Agent.Identity;
 using Patchwire.Agent.Runs;
 using Patchwire.Agent.Usage;
@@ -38,6 +39,7 @@ public sealed class AgentStartup(
         Directory.CreateDirectory(options.ProjectsRoot);
         StatePermissions.Restrict(options);
 
+        AgentGit.ConfigureFromEnvironment();
         var recovered = recovery.RecoverAll();
         foreach (var line in recovered) notices.Write(line);
         log.LogDebug("Crash recovery: {Count} interrupted run(s) handled", recovered.Count);

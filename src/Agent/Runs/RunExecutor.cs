@@ -38,9 +38,12 @@ public sealed class RunExecutor(AiRunner runner, RunJournal journal, CheckoutLoc
         RunResult? result = null;
         string? realIndex = null;
         Exception? failure = null;
+        GitDirGuard? guard = null;
         try
         {
-            (result, realIndex) = await RunInCheckoutAsync(state, baseline, prompt, entry, extras, cancellationToken).ConfigureAwait(false);
+            guard = GitDirGuard.Take(checkout);
+            guard.State.Save(journal.GitDirStatePath(entry));
+            (result, realIndex) = await RunInCheckoutAsync(state, baseline, prompt, entry, guard, extras, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex)
         {
@@ -49,6 +52,9 @@ public sealed class RunExecutor(AiRunner runner, RunJournal journal, CheckoutLoc
 
         try
         {
+            // Before any git command after the AI (again, if the capture did not get that far): .git as the agent set it up.
+            if (guard is not null) guard.Restore();
+            else GitDirGuard.Canonicalize(checkout);
             var treeUnchanged = result is not null && result.Diff.Patch.Length == 0 && realIndex is not null
                 && SameBytes(realIndex, journal.PristineIndexPath(entry));
             await CheckoutWorkspace.RestoreAsync(state, treeUnchanged).ConfigureAwait(false);
@@ -60,12 +66,16 @@ public sealed class RunExecutor(AiRunner runner, RunJournal journal, CheckoutLoc
             log.LogError("Could not restore {Checkout} after a run: {Message}", checkout, ex.Message);
             failure ??= new RunFailure(ErrorCodes.Internal, "The run finished but the checkout could not be restored; the agent will retry on its next start.");
         }
+        finally
+        {
+            guard?.Dispose();
+        }
         if (failure is not null) ExceptionDispatchInfo.Capture(failure).Throw();
         return result!;
     }
 
     /// <returns>The run's result, and the real index file when its pre-run copy was kept (it tells whether a reset is needed at all).</returns>
-    private async Task<(RunResult Result, string? RealIndex)> RunInCheckoutAsync(CheckoutState state, string? baseline, string prompt, RunJournalEntry entry, AiRunExtras? extras, CancellationToken cancellationToken)
+    private async Task<(RunResult Result, string? RealIndex)> RunInCheckoutAsync(CheckoutState state, string? baseline, string prompt, RunJournalEntry entry, GitDirGuard guard, AiRunExtras? extras, CancellationToken cancellationToken)
     {
         if (baseline is not null) await CheckoutWorkspace.CheckoutBaselineAsync(state.Path, baseline).ConfigureAwait(false);
         var index = journal.IndexPath(entry);
@@ -94,10 +104,11 @@ public sealed class RunExecutor(AiRunner runner, RunJournal journal, CheckoutLoc
 
         try
         {
+            guard.Restore();
             var diff = await CheckoutWorkspace.CaptureAsync(state, index).ConfigureAwait(false);
             return (new RunResult(ai, diff, state.BaseCommit), realIndex);
         }
-        catch (GitException ex)
+        catch (Exception ex) when (ex is GitException or IOException or UnauthorizedAccessException)
         {
             throw new RunFailure(ErrorCodes.DiffFailed, "Could not capture the AI's changes: " + ex.Message);
         }

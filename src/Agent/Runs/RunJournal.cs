@@ -40,9 +40,13 @@ public sealed class RunJournal(AgentOptions options)
     /// <summary>A copy of the real index as it was before the run, to tell whether the AI touched it.</summary>
     public string PristineIndexPath(RunJournalEntry entry) => Path.Combine(Directory, entry.Id + ".index.orig");
 
+    /// <summary>The checkout's .git as the agent set it up before the run (<see cref="GitDirState"/>), for recovery.</summary>
+    public string GitDirStatePath(RunJournalEntry entry) => Path.Combine(Directory, entry.Id + ".gitdir");
+
     public void Complete(RunJournalEntry entry)
     {
         TryDelete(IndexPath(entry));
+        TryDelete(GitDirStatePath(entry));
         TryDelete(PristineIndexPath(entry));
         TryDelete(EntryPath(entry.Id));
     }
@@ -66,10 +70,11 @@ public sealed class RunJournal(AgentOptions options)
         return (entries, unreadable);
     }
 
-    /// <summary>Index files whose journal entry is gone (a crash between the two deletes).</summary>
+    /// <summary>Index and .git state files whose journal entry is gone (a crash between the deletes).</summary>
     public IEnumerable<string> OrphanIndexFiles() =>
         System.IO.Directory.Exists(Directory)
-            ? System.IO.Directory.GetFiles(Directory, "*.index*").Where(i => !File.Exists(Path.Combine(Directory, Path.GetFileName(i).Split('.')[0] + ".json")))
+            ? System.IO.Directory.GetFiles(Directory, "*.index*").Concat(System.IO.Directory.GetFiles(Directory, "*.gitdir"))
+                .Where(i => !File.Exists(Path.Combine(Directory, Path.GetFileName(i).Split('.')[0] + ".json")))
             : Enumerable.Empty<string>();
 
     private string EntryPath(string id) => Path.Combine(Directory, id + ".json");

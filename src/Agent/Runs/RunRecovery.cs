@@ -31,11 +31,15 @@ public sealed class RunRecovery(RunJournal journal, ILogger<RunRecovery> log)
             }
             try
             {
+                // Before any git command: the checkout's .git as the agent set it up (the AI may have planted config or hooks).
+                var saved = GitDirState.Load(journal.GitDirStatePath(entry));
+                if (saved is not null) GitDirGuard.Restore(entry.Checkout, saved);
+                else GitDirGuard.Canonicalize(entry.Checkout);
                 CheckoutWorkspace.RestoreAsync(new CheckoutState(entry.Checkout, entry.BaseCommit, entry.HeadRef)).GetAwaiter().GetResult();
                 journal.Complete(entry);
                 lines.Add($"patchwire-agent: restored {entry.Checkout} to {entry.BaseCommit[..Math.Min(12, entry.BaseCommit.Length)]} after an interrupted run");
             }
-            catch (Exception ex) when (ex is GitException or IOException)
+            catch (Exception ex) when (ex is GitException or IOException or UnauthorizedAccessException)
             {
                 log.LogError("Could not restore {Checkout} after an interrupted run: {Message}", entry.Checkout, ex.Message);
                 lines.Add($"patchwire-agent: could not restore {entry.Checkout} after an interrupted run ({ex.Message}); will retry on the next start");

@@ -9,12 +9,14 @@ public static class CheckoutBaseline
 {
     public const string BaselineRef = "refs/patchwire/baseline";
 
+    /// <summary>
+    /// For the git calls of a sync: a sync is redone from the laptop if a power cut loses it, and an fsync right after
+    /// a large checkout waits for the whole filesystem journal (hundreds of ms for the next small sync).
+    /// </summary>
+    internal static readonly string[] NoFsync = { "-c", "core.fsync=none" };
+
     /// <summary>True when the checkout has its own .git directory (not a file or symlink that could point elsewhere).</summary>
-    public static bool HasOwnRepository(string checkout)
-    {
-        var dotGit = new DirectoryInfo(Path.Combine(checkout, ".git"));
-        return dotGit.Exists && dotGit.LinkTarget is null;
-    }
+    public static bool HasOwnRepository(string checkout) => GitDirGuard.HasOwnRepository(checkout);
 
     /// <summary>The checkout's baseline commit, or null when it has none (no checkout, no repository, never synced).</summary>
     public static async Task<string?> CurrentAsync(string checkout, CancellationToken cancellationToken)
@@ -22,7 +24,7 @@ public static class CheckoutBaseline
         if (!HasOwnRepository(checkout)) return null;
         var result = await AgentGit.RunAsync(checkout, new[] { "rev-parse", "--verify", "--quiet", BaselineRef + "^{commit}" }, cancellationToken);
         var id = result.Stdout.Trim();
-        return result.Success && BundleHeader.IsObjectId(id) ? id : null;
+        return result.Ok && BundleHeader.IsObjectId(id) ? id : null;
     }
 
     /// <summary>
@@ -34,7 +36,7 @@ public static class CheckoutBaseline
         if (!HasOwnRepository(checkout)) return (null, commits.FirstOrDefault());
         var input = string.Concat(commits.Select(c => c + "\n")) + BaselineRef + "\n";
         var result = await AgentGit.RunAsync(checkout, new[] { "cat-file", "--batch-check=%(objectname) %(objecttype)" }, cancellationToken, input);
-        if (!result.Success) return (null, commits.FirstOrDefault());
+        if (!result.Ok) return (null, commits.FirstOrDefault());
         var lines = result.Stdout.Split('\n');
         for (var i = 0; i < commits.Count; i++)
             if (i >= lines.Length || lines[i] != commits[i] + " commit") return (null, commits[i]);
@@ -42,11 +44,6 @@ public static class CheckoutBaseline
         var baseline = last.Length == 2 && last[1] == "commit" && BundleHeader.IsObjectId(last[0]) ? last[0] : null;
         return (baseline, null);
     }
-
-    /// <summary>True when the checkout's repository holds <paramref name="commit"/>.</summary>
-    public static async Task<bool> HasCommitAsync(string checkout, string commit, CancellationToken cancellationToken) =>
-        HasOwnRepository(checkout) && BundleHeader.IsObjectId(commit) &&
-        (await AgentGit.RunAsync(checkout, new[] { "cat-file", "-e", commit + "^{commit}" }, cancellationToken)).Success;
 
     /// <summary>
     /// Puts the work tree at exactly <paramref name="commit"/>: tracked files forced to it, untracked files removed,
@@ -59,7 +56,7 @@ public static class CheckoutBaseline
     public static async Task ResetAsync(string checkout, string commit, bool removeUntracked, CancellationToken cancellationToken)
     {
         // checkout.workers=0: one writer per core once enough files change (a first sync writes the whole tree).
-        await AgentGit.RunCheckedAsync(checkout, new[] { "-c", "checkout.workers=0", "checkout", "-q", "-f", "--detach", commit }, cancellationToken);
-        if (removeUntracked) await AgentGit.RunCheckedAsync(checkout, new[] { "clean", "-q", "-f", "-d" }, cancellationToken);
+        await AgentGit.RunCheckedAsync(checkout, [.. NoFsync, "-c", "checkout.workers=0", "checkout", "-q", "-f", "--detach", commit], cancellationToken);
+        if (removeUntracked) await AgentGit.RunCheckedAsync(checkout, [.. NoFsync, "clean", "-q", "-f", "-d"], cancellationToken);
     }
 }

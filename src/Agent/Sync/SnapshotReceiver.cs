@@ -42,6 +42,8 @@ public sealed class SnapshotReceiver(AgentOptions options, CheckoutLocks locks, 
 
             if (Path.Exists(Path.Combine(checkout, ".git")) && !CheckoutBaseline.HasOwnRepository(checkout))
                 return ApiErrors.Conflict(new ApiError("checkout is not syncable") { Message = "The checkout's .git is a file or a link; the agent only syncs into a checkout that owns its repository. Remove or re-clone it." });
+            // A run whose restore failed may have left planted config behind: none of it may reach a checkout -f.
+            if (CheckoutBaseline.HasOwnRepository(checkout)) GitDirGuard.Canonicalize(checkout);
             var (previous, missing) = await CheckoutBaseline.ProbeAsync(checkout, header.Prerequisites, cancellationToken);
             if (missing is not null)
                 return ApiErrors.Conflict(new ApiError("bundle base missing") { Message = "The agent does not have the snapshot this bundle builds on; send a full bundle.", Missing = missing });
@@ -52,11 +54,11 @@ public sealed class SnapshotReceiver(AgentOptions options, CheckoutLocks locks, 
                 // Not cancellable: a half-made .git would look like a repository to the next sync. (git init also repairs one.)
                 created = !Directory.Exists(checkout);
                 Directory.CreateDirectory(checkout);
-                var init = await AgentGit.RunAsync(checkout, new[] { "init", "-q" }, CancellationToken.None);
-                if (!init.Success)
+                var init = await AgentGit.InitAsync(checkout, CancellationToken.None);
+                if (!init.Ok)
                 {
                     if (created) TryDeleteFolder(checkout);
-                    throw new GitFailedException("git init failed: " + init.FirstErrorLine);
+                    throw new GitException("git init failed: " + init.FirstErrorLine);
                 }
             }
             JsonHttpResult<ApiError>? refused;
@@ -84,7 +86,7 @@ public sealed class SnapshotReceiver(AgentOptions options, CheckoutLocks locks, 
         {
             return TooLarge();
         }
-        catch (GitFailedException ex)
+        catch (GitException ex)
         {
             logger.LogWarning("sync {User}/{Project} failed: {Message}", user, project, ex.Message);
             return ApiErrors.Internal("internal: " + ex.Message);
@@ -97,56 +99,54 @@ public sealed class SnapshotReceiver(AgentOptions options, CheckoutLocks locks, 
         long received = header.HeaderBytes;
         var limit = options.MaxBundleBytes;
         var before = TemporaryPacks(checkout);
-        var psi = AgentGit.StartInfo(checkout, new[] { "index-pack", "--stdin", "--fix-thin", "--strict=" + StrictChecks, "--max-input-size=" + limit }, redirectStdin: true);
-        using var process = Process.Start(psi) ?? throw new GitFailedException("git index-pack could not be started");
-        var stdoutTask = process.StandardOutput.ReadToEndAsync(CancellationToken.None);
-        var stderrTask = process.StandardError.ReadToEndAsync(CancellationToken.None);
-        var stdin = process.StandardInput.BaseStream;
         var tooLarge = false;
+        GitResult result;
         try
         {
-            var buffer = new byte[256 * 1024];
-            var chunk = header.PackStart;
-            while (true)
-            {
-                if (chunk.Length > 0)
+            result = await AgentGit.RunWithInputAsync(checkout,
+                [.. CheckoutBaseline.NoFsync, "index-pack", "--stdin", "--fix-thin", "--strict=" + StrictChecks, "--max-input-size=" + limit],
+                async (stdin, token) =>
                 {
-                    received += chunk.Length;
-                    if (received > limit) { tooLarge = true; break; }
-                    try { await stdin.WriteAsync(chunk, cancellationToken); }
-                    catch (IOException) { break; } // index-pack stopped reading (a corrupt pack); its stderr says why
-                }
-                var read = await body.ReadAsync(buffer, cancellationToken);
-                if (read == 0) break;
-                chunk = buffer.AsMemory(0, read);
-            }
+                    var buffer = new byte[256 * 1024];
+                    var chunk = header.PackStart;
+                    while (true)
+                    {
+                        if (chunk.Length > 0)
+                        {
+                            received += chunk.Length;
+                            if (received > limit) { tooLarge = true; return; }
+                            try { await stdin.WriteAsync(chunk, token); }
+                            catch (IOException) { return; } // index-pack stopped reading (a corrupt pack); its stderr says why
+                        }
+                        var read = await body.ReadAsync(buffer, token);
+                        if (read == 0) return;
+                        chunk = buffer.AsMemory(0, read);
+                    }
+                }, cancellationToken);
         }
-        catch (Exception ex) when (ex is OperationCanceledException or IOException or BadHttpRequestException)
+        catch (Exception ex) when (ex is OperationCanceledException or IOException or BadHttpRequestException or GitException)
         {
-            // The client went away or sent too much. A truncated pack makes index-pack fail and remove its temporary file.
-            await StopAsync(process, stdin);
+            // The client went away, sent too much, or index-pack overran its deadline. A truncated pack makes
+            // index-pack fail and remove its temporary file; a killed one leaves it.
             foreach (var leftover in TemporaryPacks(checkout).Except(before)) TryDeleteFile(leftover);
             if (ex is BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge }) return (TooLarge(), received);
             throw;
         }
-        await StopAsync(process, stdin);
-        var stderr = await stderrTask;
-        await stdoutTask;
-        if (process.ExitCode == 0 && !tooLarge) return (null, received);
+        if (result.Ok && !tooLarge) return (null, received);
         // index-pack leaves its temporary pack behind when it dies on a truncated or corrupt pack.
         foreach (var leftover in TemporaryPacks(checkout).Except(before)) TryDeleteFile(leftover);
         if (tooLarge) return (TooLarge(), received);
-        return (Invalid(new GitRun(process.ExitCode, "", stderr).FirstErrorLine), received);
+        return (Invalid(result.FirstErrorLine), received);
     }
 
     /// <summary>Checks what arrived is complete and safe, then checks it out and records the baseline. Null on success.</summary>
     private static async Task<JsonHttpResult<ApiError>?> CheckOutAsync(string checkout, string snapshot, string? previous, bool created, CancellationToken cancellationToken)
     {
         var type = await AgentGit.RunAsync(checkout, new[] { "cat-file", "-t", snapshot }, cancellationToken);
-        if (!type.Success || type.Stdout.Trim() != "commit") return Invalid("its ref does not name a commit in the pack");
+        if (!type.Ok || type.Stdout.Trim() != "commit") return Invalid("its ref does not name a commit in the pack");
         // Every object the snapshot needs must now be present (what `git fetch` calls the connectivity check).
         var connected = await AgentGit.RunAsync(checkout, new[] { "rev-list", "--objects", "--quiet", snapshot, "--not", "--all" }, cancellationToken);
-        if (!connected.Success) return Invalid("it is incomplete: " + connected.FirstErrorLine);
+        if (!connected.Ok) return Invalid("it is incomplete: " + connected.FirstErrorLine);
 
         var unsafeLink = await SnapshotSymlinks.FindEscapingAsync(checkout, previous, snapshot, cancellationToken);
         if (unsafeLink is not null)
@@ -169,9 +169,9 @@ public sealed class SnapshotReceiver(AgentOptions options, CheckoutLocks locks, 
         {
             // A fresh checkout leaves index entries git must re-read on the next command (its racy-timestamp rule);
             // refreshing now keeps that cost off the next sync, which should be the fast one.
-            await AgentGit.RunAsync(checkout, new[] { "update-index", "-q", "--refresh" }, CancellationToken.None);
+            await AgentGit.RunAsync(checkout, [.. CheckoutBaseline.NoFsync, "update-index", "-q", "--refresh"], CancellationToken.None);
         }
-        await AgentGit.RunCheckedAsync(checkout, new[] { "update-ref", "-m", "patchwire sync", CheckoutBaseline.BaselineRef, snapshot }, CancellationToken.None);
+        await AgentGit.RunCheckedAsync(checkout, [.. CheckoutBaseline.NoFsync, "update-ref", "-m", "patchwire sync", CheckoutBaseline.BaselineRef, snapshot], CancellationToken.None);
         return null;
     }
 
@@ -179,9 +179,9 @@ public sealed class SnapshotReceiver(AgentOptions options, CheckoutLocks locks, 
     private static async Task<string?> HeadAsync(string checkout)
     {
         var branch = await AgentGit.RunAsync(checkout, new[] { "symbolic-ref", "-q", "HEAD" }, CancellationToken.None);
-        if (branch.Success) return branch.Stdout.Trim();
+        if (branch.Ok) return branch.Stdout.Trim();
         var commit = await AgentGit.RunAsync(checkout, new[] { "rev-parse", "-q", "--verify", "HEAD" }, CancellationToken.None);
-        return commit.Success ? commit.Stdout.Trim() : null;
+        return commit.Ok ? commit.Stdout.Trim() : null;
     }
 
     private static async Task RestoreHeadAsync(string checkout, string? head)
@@ -193,19 +193,6 @@ public sealed class SnapshotReceiver(AgentOptions options, CheckoutLocks locks, 
             await AgentGit.RunCheckedAsync(checkout, new[] { "update-ref", "--no-deref", "HEAD", head }, CancellationToken.None);
         await AgentGit.RunCheckedAsync(checkout, new[] { "reset", "-q", "--hard" }, CancellationToken.None);
         await AgentGit.RunCheckedAsync(checkout, new[] { "clean", "-q", "-f", "-d" }, CancellationToken.None);
-    }
-
-    /// <summary>Ends index-pack's input and waits; killed only if it hangs, since a killed index-pack leaves its temporary pack behind.</summary>
-    private static async Task StopAsync(Process process, Stream stdin)
-    {
-        try { stdin.Close(); } catch (IOException) { }
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
-        try { await process.WaitForExitAsync(timeout.Token); }
-        catch (OperationCanceledException)
-        {
-            try { process.Kill(entireProcessTree: true); } catch (InvalidOperationException) { }
-            await process.WaitForExitAsync(CancellationToken.None);
-        }
     }
 
     private JsonHttpResult<ApiError> TooLarge() =>
