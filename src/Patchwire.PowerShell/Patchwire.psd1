@@ -17,7 +17,8 @@
         'Formats/Chat.format.ps1xml',
         'Formats/Sync.format.ps1xml',
         'Formats/Policy.format.ps1xml',
-        'Formats/Usage.format.ps1xml'
+        'Formats/Usage.format.ps1xml',
+        'Formats/Runs.format.ps1xml'
     )
     CmdletsToExport      = '*'
     FunctionsToExport    = @()

@@ -10,14 +10,15 @@ namespace Patchwire.PowerShell.Ask;
 [CliVerb(CliVerbAttribute.Laptop, "ask", "ask the AI to change this project; review, then apply / choose / save / reject")]
 public sealed class AskCliVerb : ICliVerb, ICliVerbOptions
 {
-    public string Usage => "usage: patchwire ask \"PROMPT\" [--yes | --save-only] [--no-sync] [--include PATTERN[,PATTERN...]] [--path PROJECT_DIR]\n" +
+    public string Usage => "usage: patchwire ask \"PROMPT\" [--yes | --save-only | --detach] [--no-sync] [--include PATTERN[,PATTERN...]] [--path PROJECT_DIR]\n" +
                            "  Syncs the project, asks the agent, shows the diff, then asks: [a]pply all / [c]hoose files / [s]ave / [r]eject.\n" +
                            "  --yes        apply without asking (scripts)\n" +
                            "  --save-only  save the diff to .patchwire/last.patch; apply later with 'patchwire apply'\n" +
                            "  --no-sync    run on the checkout the agent already has\n" +
+                           "  --detach     start a detached run and print its id; collect it with 'patchwire wait ID' / 'patchwire result ID'\n" +
                            "  Without a terminal (pwsh -NonInteractive) and without --yes, the diff is saved, never applied.";
     public IEnumerable<string> ValueOptions => new[] { "--include", "--path" };
-    public IEnumerable<string> Flags => new[] { "--yes", "-y", "--save-only", "--no-sync" };
+    public IEnumerable<string> Flags => new[] { "--yes", "-y", "--save-only", "--no-sync", "--detach" };
 
     public int Run(CliContext context, CliArgs args)
     {
@@ -33,6 +34,11 @@ public sealed class AskCliVerb : ICliVerb, ICliVerbOptions
         var settings = UserSettings.Load(folder);
 
         var sync = !args.Flag("--no-sync");
+        if (args.Flag("--detach"))
+        {
+            if (yes || saveOnly || include is not null) throw new CliUsageException("--detach starts a run and returns; apply its result later with 'patchwire result ID --apply'");
+            return Detach(context, settings, prompt, sync);
+        }
         var pump = new PipelinePump(context.Cmdlet);
         string? lastStage = null;
         PatchwireAskResult result;
@@ -98,6 +104,19 @@ public sealed class AskCliVerb : ICliVerb, ICliVerbOptions
                     return ApplyAndReport(context, settings, result.Diff, chosen.Select(WildcardPattern.Escape).ToArray());
             }
         }
+    }
+
+    private static int Detach(CliContext context, ClientSettings settings, string prompt, bool sync)
+    {
+        var pump = new PipelinePump(context.Cmdlet);
+        try
+        {
+            var run = pump.Run(token => DetachedRuns.DetachedRunApi.StartAsync(settings, prompt, sync, p => pump.Post(() => context.Cmdlet.WriteVerbose(p.Message)), token));
+            context.Out(run.Id);
+            return 0;
+        }
+        catch (AgentClientException ex) { throw new CliFailure(AskErrors.From(ex, settings, sync).Exception.Message); }
+        catch (Exception ex) when (ex is SyncException or GitCommandException) { throw new CliFailure(ex.Message); }
     }
 
     private static int ApplyAndReport(CliContext context, ClientSettings settings, string diff, string[]? include)
