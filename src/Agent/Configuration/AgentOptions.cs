@@ -26,6 +26,12 @@ public sealed class AgentOptions
     public long MaxPromptBytes { get; init; } = 1024 * 1024;
     /// <summary>Largest sync bundle accepted. PW_MAX_BUNDLE_BYTES, default 2 GiB.</summary>
     public required long MaxBundleBytes { get; init; }
+    /// <summary>Largest total size of the files one synced snapshot may check out to (413 beyond). PW_MAX_CHECKOUT_BYTES, default 2 GiB.</summary>
+    public long MaxCheckoutBytes { get; init; } = 2L * 1024 * 1024 * 1024;
+    /// <summary>Most files one synced snapshot may check out (413 beyond). PW_MAX_CHECKOUT_FILES, default 200,000.</summary>
+    public long MaxCheckoutFiles { get; init; } = 200_000;
+    /// <summary>Repack and prune of a checkout's snapshot history at most this often per project. PW_SYNC_MAINTENANCE_SEC, default 3600.</summary>
+    public TimeSpan SyncMaintenanceInterval { get; init; } = TimeSpan.FromHours(1);
     /// <summary>How often remembered last-seen times are written to the registry. PW_LAST_SEEN_FLUSH_SEC, default 60.</summary>
     public required TimeSpan LastSeenFlushInterval { get; init; }
 
@@ -73,6 +79,9 @@ public sealed class AgentOptions
             MaxBodyBytes = Long(env, "PW_MAX_BODY_BYTES", 16L * 1024 * 1024, 1024, long.MaxValue),
             MaxPromptBytes = Long(env, "PW_MAX_PROMPT_BYTES", 1024 * 1024, 1, int.MaxValue),
             MaxBundleBytes = Long(env, "PW_MAX_BUNDLE_BYTES", 2L * 1024 * 1024 * 1024, 1024, long.MaxValue),
+            MaxCheckoutBytes = Long(env, "PW_MAX_CHECKOUT_BYTES", 2L * 1024 * 1024 * 1024, 1, long.MaxValue),
+            MaxCheckoutFiles = Long(env, "PW_MAX_CHECKOUT_FILES", 200_000, 1, int.MaxValue),
+            SyncMaintenanceInterval = TimeSpan.FromSeconds(Int(env, "PW_SYNC_MAINTENANCE_SEC", 3600, 0, 30 * 86400)),
             LastSeenFlushInterval = TimeSpan.FromSeconds(Int(env, "PW_LAST_SEEN_FLUSH_SEC", 60, 1, 86400)),
         };
     }

@@ -131,8 +131,50 @@ public static class AgentGit
         return list;
     }
 
+    /// <summary>
+    /// Runs git and hands each NUL-terminated record of its standard output to <paramref name="take"/> as it comes;
+    /// when <paramref name="take"/> answers false git is stopped at once (an output that could be endless costs
+    /// no more than what was read). Stopped is true then; otherwise the result is git's.
+    /// </summary>
+    public static async Task<(GitResult Result, bool Stopped)> RunRecordsAsync(string checkout, IEnumerable<string> args, Func<string, bool> take,
+        CancellationToken cancellationToken = default)
+    {
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var stopped = false;
+        var records = PipeTarget.Create(async (stream, token) =>
+        {
+            using var reader = new StreamReader(stream, new UTF8Encoding(false));
+            var buffer = new char[64 * 1024];
+            var record = new StringBuilder();
+            int read;
+            while ((read = await reader.ReadAsync(buffer.AsMemory(), token)) > 0)
+            {
+                var start = 0;
+                for (var i = 0; i < read; i++)
+                {
+                    if (buffer[i] != '\0') continue;
+                    record.Append(buffer, start, i - start);
+                    start = i + 1;
+                    if (!take(record.ToString())) { stopped = true; stop.Cancel(); return; }
+                    record.Clear();
+                }
+                record.Append(buffer, start, read - start);
+            }
+        });
+        try
+        {
+            var result = await ExecuteAsync(checkout, Pinned(checkout, args), PipeSource.Null, null, null, stop.Token, startDeadlineAfterInput: null, records);
+            return (result, false);
+        }
+        catch (OperationCanceledException) when (stopped && !cancellationToken.IsCancellationRequested)
+        {
+            return (new GitResult(-1, "", ""), true);
+        }
+    }
+
     private static async Task<GitResult> ExecuteAsync(string workingDirectory, IReadOnlyList<string> args, PipeSource input,
-        Encoding? outputEncoding, string? indexFile, CancellationToken cancellationToken, CancellationToken? startDeadlineAfterInput)
+        Encoding? outputEncoding, string? indexFile, CancellationToken cancellationToken, CancellationToken? startDeadlineAfterInput,
+        PipeTarget? stdoutTarget = null)
     {
         var stdout = new StringBuilder();
         var stderr = new StringBuilder();
@@ -152,7 +194,7 @@ public static class AgentGit
             .WithWorkingDirectory(workingDirectory)
             .WithEnvironmentVariables(environment)
             .WithStandardInputPipe(input)
-            .WithStandardOutputPipe(PipeTarget.ToStringBuilder(stdout, outputEncoding ?? new UTF8Encoding(false)))
+            .WithStandardOutputPipe(stdoutTarget ?? PipeTarget.ToStringBuilder(stdout, outputEncoding ?? new UTF8Encoding(false)))
             .WithStandardErrorPipe(PipeTarget.ToStringBuilder(stderr, new UTF8Encoding(false)))
             .WithValidation(CommandResultValidation.None);
         Process? process = null;

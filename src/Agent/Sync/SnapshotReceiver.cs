@@ -11,9 +11,11 @@ namespace Patchwire.Agent.Sync;
 /// Receives one snapshot bundle for (caller, project). The header is parsed here (exactly one ref, the expected one;
 /// prerequisites the checkout must already hold), then the pack streams straight from the request into
 /// `git index-pack --strict` in the checkout's own repository, under a size limit, so nothing lands anywhere but
-/// inside the caller's checkout. Then: connectivity check, no symlinks leading out, checkout, baseline ref.
+/// inside the caller's checkout. Then: connectivity check, what it would check out (PW_MAX_CHECKOUT_BYTES/FILES),
+/// no symlinks leading out, checkout, baseline ref. A snapshot refused after its pack was indexed has that pack
+/// removed again; a full disk (507) leaves the previous baseline checked out.
 /// </summary>
-public sealed class SnapshotReceiver(AgentOptions options, CheckoutLocks locks, ILogger<SnapshotReceiver> logger)
+public sealed class SnapshotReceiver(AgentOptions options, CheckoutLocks locks, SnapshotHistory history, ILogger<SnapshotReceiver> logger)
 {
     /// <summary>fsck findings git only warns about by default; in a snapshot they can only be an attack.</summary>
     private const string StrictChecks = "hasDot=error,hasDotdot=error,hasDotgit=error,fullPathname=error,emptyName=error,badFilemode=error,zeroPaddedFilemode=error";
@@ -63,21 +65,32 @@ public sealed class SnapshotReceiver(AgentOptions options, CheckoutLocks locks, 
             }
             JsonHttpResult<ApiError>? refused;
             long received = header.HeaderBytes;
+            var packsBefore = Packs(checkout);
+            CheckoutSize? size = null;
             try
             {
                 (refused, received) = await IndexPackAsync(context.Request.Body, header, checkout, cancellationToken);
-                refused ??= await CheckOutAsync(checkout, snapshot, previous, created, cancellationToken);
+                if (refused is null) (refused, size) = await CheckOutAsync(user, project, checkout, snapshot, previous, created, cancellationToken);
             }
-            catch when (created)
+            catch (Exception ex) when (created || DiskFullException.Is(ex))
             {
-                TryDeleteFolder(checkout);
+                if (created) TryDeleteFolder(checkout);
+                else RemoveNewPacks(checkout, packsBefore);
+                if (DiskFullException.Is(ex))
+                {
+                    logger.LogWarning("sync {User}/{Project} refused: disk full ({Message})", user, project, ex.Message);
+                    return DiskFull(previous);
+                }
                 throw;
             }
             if (refused is not null)
             {
                 if (created) TryDeleteFolder(checkout);
+                else RemoveNewPacks(checkout, packsBefore);
                 return refused;
             }
+            history.RecordBaseline(user, project, snapshot, size!);
+            history.ScheduleMaintenance(user, project, checkout);
             logger.LogInformation("sync {User}/{Project}: baseline {Baseline} ({Kind}, {Bytes} bytes, {Ms} ms)",
                 user, project, snapshot, header.Prerequisites.Count == 0 ? "full" : "incremental", received, clock.ElapsedMilliseconds);
             return TypedResults.Ok(new SyncAnswer(project, snapshot));
@@ -85,6 +98,11 @@ public sealed class SnapshotReceiver(AgentOptions options, CheckoutLocks locks, 
         catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
         {
             return TooLarge();
+        }
+        catch (Exception ex) when (DiskFullException.Is(ex))
+        {
+            logger.LogWarning("sync {User}/{Project} failed: disk full ({Message})", user, project, ex.Message);
+            return DiskFull(null);
         }
         catch (GitException ex)
         {
@@ -136,43 +154,67 @@ public sealed class SnapshotReceiver(AgentOptions options, CheckoutLocks locks, 
         // index-pack leaves its temporary pack behind when it dies on a truncated or corrupt pack.
         foreach (var leftover in TemporaryPacks(checkout).Except(before)) TryDeleteFile(leftover);
         if (tooLarge) return (TooLarge(), received);
+        if (DiskFullException.Matches(result.Stderr)) throw new DiskFullException("git index-pack failed: " + result.FirstErrorLine);
         return (Invalid(result.FirstErrorLine), received);
     }
 
     /// <summary>Checks what arrived is complete and safe, then checks it out and records the baseline. Null on success.</summary>
-    private static async Task<JsonHttpResult<ApiError>?> CheckOutAsync(string checkout, string snapshot, string? previous, bool created, CancellationToken cancellationToken)
+    private async Task<(JsonHttpResult<ApiError>? Refused, CheckoutSize? Size)> CheckOutAsync(string user, string project, string checkout, string snapshot, string? previous, bool created, CancellationToken cancellationToken)
     {
         var type = await AgentGit.RunAsync(checkout, new[] { "cat-file", "-t", snapshot }, cancellationToken);
-        if (!type.Ok || type.Stdout.Trim() != "commit") return Invalid("its ref does not name a commit in the pack");
+        if (!type.Ok || type.Stdout.Trim() != "commit") return (Invalid("its ref does not name a commit in the pack"), null);
         // Every object the snapshot needs must now be present (what `git fetch` calls the connectivity check).
         var connected = await AgentGit.RunAsync(checkout, new[] { "rev-list", "--objects", "--quiet", snapshot, "--not", "--all" }, cancellationToken);
-        if (!connected.Ok) return Invalid("it is incomplete: " + connected.FirstErrorLine);
+        if (!connected.Ok) return (Invalid("it is incomplete: " + connected.FirstErrorLine), null);
+
+        // Before anything walks the tree path by path (one small tree can be named thousands of times), and before a byte is written.
+        var (size, over) = await SnapshotBounds.MeasureAsync(checkout, snapshot, previous, history.ReadSize(user, project, previous),
+            options.MaxCheckoutBytes, options.MaxCheckoutFiles, cancellationToken);
+        if (size is null) return (CheckoutTooLarge(over), null);
+
+        if (AvailableBytes(checkout) is { } available && size.Written + size.Written / 50 + 1024 * 1024 > available)
+            throw new DiskFullException($"No space left on device: the snapshot writes {SnapshotBounds.Describe(size.Written)}, {SnapshotBounds.Describe(available)} are free");
 
         var unsafeLink = await SnapshotSymlinks.FindEscapingAsync(checkout, previous, snapshot, cancellationToken);
         if (unsafeLink is not null)
-            return ApiErrors.BadRequest(new ApiError($"unsafe snapshot: symlink '{unsafeLink.Value.Path}' points outside the project ('{unsafeLink.Value.Target}')")
-                { Message = "Remove the link or list it under sync.exclude in patchwire.yml." });
+            return (ApiErrors.BadRequest(new ApiError($"unsafe snapshot: symlink '{unsafeLink.Value.Path}' points outside the project ('{unsafeLink.Value.Target}')")
+                { Message = "Remove the link or list it under sync.exclude in patchwire.yml." }), null);
 
         // From here on a client that goes away must not leave a half checked-out tree.
         var headBefore = previous is null && !created ? await HeadAsync(checkout) : null;
-        await CheckoutBaseline.ResetAsync(checkout, snapshot, removeUntracked: !created, CancellationToken.None);
-        var resolved = await SnapshotSymlinks.FindResolvedEscapingAsync(checkout, CancellationToken.None);
-        if (resolved is not null)
+        try
         {
-            // The caller deletes a folder it created; anything else goes back to what was checked out before.
-            if (previous is not null) await CheckoutBaseline.ResetAsync(checkout, previous, CancellationToken.None);
-            else if (!created) await RestoreHeadAsync(checkout, headBefore);
-            return ApiErrors.BadRequest(new ApiError($"unsafe snapshot: symlink '{resolved.Value.Path}' {resolved.Value.Why} ('{resolved.Value.Target}')")
-                { Message = "Remove the link or list it under sync.exclude in patchwire.yml." });
+            // Run here rather than through CheckoutBaseline.ResetAsync: a full disk shows only in git's later error lines.
+            var written = await AgentGit.RunAsync(checkout, [.. CheckoutBaseline.NoFsync, "-c", "checkout.workers=0", "checkout", "-q", "-f", "--detach", snapshot], CancellationToken.None);
+            if (!written.Ok && DiskFullException.Matches(written.Stderr))
+                throw new DiskFullException("git checkout failed: No space left on device (" + written.FirstErrorLine + ")");
+            if (!written.Ok) throw new GitException("git checkout failed: " + written.FirstErrorLine);
+            if (!created) await AgentGit.RunCheckedAsync(checkout, [.. CheckoutBaseline.NoFsync, "clean", "-q", "-f", "-d"], CancellationToken.None);
+            var resolved = await SnapshotSymlinks.FindResolvedEscapingAsync(checkout, CancellationToken.None);
+            if (resolved is not null)
+            {
+                // The caller deletes a folder it created; anything else goes back to what was checked out before.
+                if (previous is not null) await CheckoutBaseline.ResetAsync(checkout, previous, CancellationToken.None);
+                else if (!created) await RestoreHeadAsync(checkout, headBefore);
+                return (ApiErrors.BadRequest(new ApiError($"unsafe snapshot: symlink '{resolved.Value.Path}' {resolved.Value.Why} ('{resolved.Value.Target}')")
+                    { Message = "Remove the link or list it under sync.exclude in patchwire.yml." }), null);
+            }
+            if (previous is null)
+            {
+                // A fresh checkout leaves index entries git must re-read on the next command (its racy-timestamp rule);
+                // refreshing now keeps that cost off the next sync, which should be the fast one.
+                await AgentGit.RunAsync(checkout, [.. CheckoutBaseline.NoFsync, "update-index", "-q", "--refresh"], CancellationToken.None);
+            }
+            await AgentGit.RunCheckedAsync(checkout, [.. CheckoutBaseline.NoFsync, "update-ref", "-m", "patchwire sync", CheckoutBaseline.BaselineRef, snapshot], CancellationToken.None);
         }
-        if (previous is null)
+        catch (Exception ex) when (DiskFullException.Is(ex) && previous is not null)
         {
-            // A fresh checkout leaves index entries git must re-read on the next command (its racy-timestamp rule);
-            // refreshing now keeps that cost off the next sync, which should be the fast one.
-            await AgentGit.RunAsync(checkout, [.. CheckoutBaseline.NoFsync, "update-index", "-q", "--refresh"], CancellationToken.None);
+            // Back to the previous baseline: its files replace the half-written new ones, so this needs no more room than before.
+            try { await CheckoutBaseline.ResetAsync(checkout, previous, removeUntracked: true, CancellationToken.None); }
+            catch (GitException again) { logger.LogError("Could not put {Checkout} back at its baseline after a full disk: {Message}", checkout, again.Message); }
+            throw;
         }
-        await AgentGit.RunCheckedAsync(checkout, [.. CheckoutBaseline.NoFsync, "update-ref", "-m", "patchwire sync", CheckoutBaseline.BaselineRef, snapshot], CancellationToken.None);
-        return null;
+        return (null, size);
     }
 
     /// <summary>What HEAD was in a checkout with no baseline (a clone): a branch's ref name, a commit, or null.</summary>
@@ -195,10 +237,49 @@ public sealed class SnapshotReceiver(AgentOptions options, CheckoutLocks locks, 
         await AgentGit.RunCheckedAsync(checkout, new[] { "clean", "-q", "-f", "-d" }, CancellationToken.None);
     }
 
+    private JsonHttpResult<ApiError> CheckoutTooLarge(CheckoutSize over)
+    {
+        var (what, setting, limit) = over.Files > options.MaxCheckoutFiles
+            ? ($"at least {over.Files.ToString("N0", System.Globalization.CultureInfo.InvariantCulture)} files", "PW_MAX_CHECKOUT_FILES", options.MaxCheckoutFiles.ToString("N0", System.Globalization.CultureInfo.InvariantCulture) + " files")
+            : ($"at least {SnapshotBounds.Describe(over.Bytes)}", "PW_MAX_CHECKOUT_BYTES", SnapshotBounds.Describe(options.MaxCheckoutBytes));
+        return ApiErrors.TooLarge(new ApiError($"snapshot too large: it would check out {what}, beyond {setting} ({limit})")
+        {
+            Message = "Nothing was checked out; the previous baseline is unchanged. Exclude large or generated files with sync.exclude in patchwire.yml, or ask the admin to raise " + setting + ".",
+            Bytes = over.Bytes, Files = over.Files, Setting = setting, MaxCheckoutBytes = options.MaxCheckoutBytes, MaxCheckoutFiles = options.MaxCheckoutFiles,
+        });
+    }
+
+    private static JsonHttpResult<ApiError> DiskFull(string? previous) =>
+        new ApiError("the agent's disk is full: the snapshot could not be unpacked or checked out")
+        {
+            Message = previous is null ? "Nothing was kept. Free space on the box (or ask the admin to), then sync again." : "The previous baseline is still checked out. Free space on the box (or ask the admin to), then sync again.",
+            Baseline = previous,
+        }.As(StatusCodes.Status507InsufficientStorage);
+
     private JsonHttpResult<ApiError> TooLarge() =>
         ApiErrors.TooLarge(new ApiError("bundle too large") { MaxBytes = options.MaxBundleBytes });
 
     private static JsonHttpResult<ApiError> Invalid(string reason) => ApiErrors.BadRequest("invalid bundle: " + reason);
+
+    /// <summary>Free bytes on the checkout's file system for this process, or null when the platform cannot tell.</summary>
+    private static long? AvailableBytes(string checkout)
+    {
+        try { return new DriveInfo(checkout).AvailableFreeSpace; }
+        catch (Exception ex) when (ex is IOException or ArgumentException or UnauthorizedAccessException) { return null; }
+    }
+
+    private static HashSet<string> Packs(string checkout)
+    {
+        var packs = Path.Combine(checkout, ".git", "objects", "pack");
+        return Directory.Exists(packs) ? Directory.EnumerateFiles(packs, "pack-*").ToHashSet(StringComparer.Ordinal) : new HashSet<string>(StringComparer.Ordinal);
+    }
+
+    /// <summary>Removes the pack files a refused sync added (never one that was there before: the same pack sent twice keeps its name).</summary>
+    private static void RemoveNewPacks(string checkout, HashSet<string> before)
+    {
+        foreach (var file in Packs(checkout).Except(before).OrderBy(f => f.EndsWith(".pack", StringComparison.Ordinal) ? 1 : 0)) TryDeleteFile(file);
+        foreach (var leftover in TemporaryPacks(checkout)) TryDeleteFile(leftover);
+    }
 
     private static HashSet<string> TemporaryPacks(string checkout)
     {

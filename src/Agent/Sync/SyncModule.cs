@@ -18,7 +18,7 @@ namespace Patchwire.Agent.Sync;
 public static class SyncModule
 {
     public static IServiceCollection AddPatchwireSync(this IServiceCollection services) =>
-        services.AddSingleton<SnapshotReceiver>();
+        services.AddSingleton<SnapshotReceiver>().AddSingleton<SnapshotHistory>();
 
     public static IEndpointRouteBuilder MapPatchwireSync(this IEndpointRouteBuilder app)
     {

@@ -12,6 +12,10 @@ public sealed class ClientSettings
     public string ProjectRoot { get; set; } = "";
     /// <summary>sync.exclude patterns (gitignore syntax).</summary>
     public IReadOnlyList<string> Excludes { get; set; } = Array.Empty<string>();
+    /// <summary>sync.fsmonitor: use git's builtin file-system monitor for the sync's private index (macOS and Windows only).</summary>
+    public bool SyncFsmonitor { get; set; }
+    /// <summary>The laptop's PW_HOME (sync state lives in its sync/ folder); null: read from the environment when needed.</summary>
+    public string? Home { get; set; }
     /// <summary>The patchwire.yml that was read, or null when the project has none.</summary>
     public string? ConfigFile { get; set; }
     /// <summary>The $PW_HOME/env file consulted (it may not exist).</summary>

@@ -40,7 +40,7 @@ public static class ClientSettingsLoader
         var config = configPath is null ? null : ProjectConfigFile.Load(configPath, name => FromEnvironment(name) ?? FromFile(name));
 
         var root = configPath is not null ? Path.GetDirectoryName(configPath)! : gitTop ?? start;
-        var settings = new ClientSettings { ProjectRoot = root, ConfigFile = configPath, EnvFile = home.EnvFile, Excludes = config?.Excludes ?? Array.Empty<string>() };
+        var settings = new ClientSettings { ProjectRoot = root, ConfigFile = configPath, EnvFile = home.EnvFile, Excludes = config?.Excludes ?? Array.Empty<string>(), SyncFsmonitor = config?.SyncFsmonitor ?? false, Home = home.Home };
 
         string? Pick(string key, string variable, string? fromYaml)
         {

@@ -19,6 +19,8 @@ public sealed class ProjectConfigFile
     public string? AgentUrl { get; private set; }
     public string? Token { get; private set; }
     public IReadOnlyList<string> Excludes { get; private set; } = Array.Empty<string>();
+    /// <summary>sync.fsmonitor: true or false.</summary>
+    public bool SyncFsmonitor { get; private set; }
 
     /// <param name="lookup">Resolves ${VAR}: null when the variable is not set.</param>
     /// <exception cref="ClientConfigurationException">Invalid YAML, a wrong type, or an unset variable; names the file and line.</exception>
@@ -75,6 +77,17 @@ public sealed class ProjectConfigFile
                     if (IsNull(value)) break;
                     foreach (var (syncKey, syncValue) in Entries(path, Mapping(path, "sync", value)))
                     {
+                        if (syncKey == "fsmonitor" && !IsNull(syncValue))
+                        {
+                            var flag = Scalar(path, "sync.fsmonitor", syncValue, lookup);
+                            config.SyncFsmonitor = flag switch
+                            {
+                                "true" or "True" or "yes" => true,
+                                "false" or "False" or "no" => false,
+                                _ => throw Error(path, syncValue, $"sync.fsmonitor must be true or false, got '{flag}'"),
+                            };
+                            continue;
+                        }
                         if (syncKey != "exclude" || IsNull(syncValue)) continue;
                         if (syncValue is not YamlSequenceNode list)
                             throw Error(path, syncValue, "sync.exclude must be a list, for example:\n  exclude:\n    - node_modules/\n    - '*.log'");

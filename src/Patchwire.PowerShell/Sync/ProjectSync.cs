@@ -25,6 +25,11 @@ public sealed class SyncResult
     public string Path { get; set; } = "";
     /// <summary>The agent it was synced to.</summary>
     public string AgentUrl { get; set; } = "";
+    /// <summary>Submodules (and nested repositories) in the project: their folders exist on the agent but their
+    /// contents were not sent. Empty when there are none.</summary>
+    public IReadOnlyList<string> SubmodulesNotSent { get; set; } = Array.Empty<string>();
+    /// <summary>True when git's builtin fsmonitor daemon watched the tree for this sync (sync.fsmonitor on macOS/Windows).</summary>
+    public bool Fsmonitor { get; set; }
 }
 
 /// <summary>
@@ -43,7 +48,7 @@ public static class ProjectSync
             throw new SyncException("No project folder given to sync.");
         var clock = Stopwatch.StartNew();
         progress?.Report($"Snapshotting {settings.ProjectRoot}…");
-        var snapshot = await WorkingTreeSnapshot.OpenAsync(settings.ProjectRoot, settings.Project, cancellationToken).ConfigureAwait(false);
+        var snapshot = await WorkingTreeSnapshot.OpenAsync(settings.ProjectRoot, settings.Project, settings.Home, settings.SyncFsmonitor, cancellationToken).ConfigureAwait(false);
         Directory.CreateDirectory(snapshot.StateDirectory);
         FileLock gate;
         try { gate = FileLock.Acquire(snapshot.LockFile, LockTimeout); }
@@ -54,19 +59,28 @@ public static class ProjectSync
             var agentTask = GetAgentStateAsync(client, settings.Project, cancellationToken);
             string tree;
             SnapshotCommit? previous;
+            IReadOnlyList<string> submodules;
             try
             {
                 tree = await snapshot.WriteTreeAsync(settings.Excludes, cancellationToken).ConfigureAwait(false);
                 previous = await snapshot.CurrentAsync(cancellationToken).ConfigureAwait(false);
+                submodules = await snapshot.SubmodulesAsync(tree, cancellationToken).ConfigureAwait(false);
             }
             catch (GitCommandException ex)
             {
                 Observe(agentTask);
                 throw new SyncException($"Could not snapshot '{settings.ProjectRoot}': {ex.Message}", ex);
             }
+            catch (SyncException)
+            {
+                Observe(agentTask);
+                throw;
+            }
             var (agentBaseline, limit) = await agentTask.ConfigureAwait(false);
 
-            var result = new SyncResult { Project = settings.Project, Tree = tree, Path = settings.ProjectRoot, AgentUrl = settings.AgentUrl };
+            var result = new SyncResult { Project = settings.Project, Tree = tree, Path = settings.ProjectRoot, AgentUrl = settings.AgentUrl, SubmodulesNotSent = submodules, Fsmonitor = snapshot.Fsmonitor };
+            if (submodules.Count > 0)
+                progress?.Report($"Submodule contents are not sent ({string.Join(", ", submodules)}): only the superproject is synced.");
             if (previous is not null && previous.Tree == tree && previous.Commit == agentBaseline)
             {
                 progress?.Report("The agent is up to date.");
@@ -93,6 +107,11 @@ public static class ProjectSync
             result.BytesSent = sent.Value.Bytes;
             result.Full = sent.Value.Full;
             result.Transferred = true;
+            try { await snapshot.PruneIfDueAsync(cancellationToken).ConfigureAwait(false); }
+            catch (Exception ex) when (ex is GitCommandException or IOException or UnauthorizedAccessException)
+            {
+                progress?.Report($"Could not prune old snapshots in {snapshot.StateDirectory}: {ex.Message}");
+            }
             result.Duration = clock.Elapsed;
             progress?.Report($"Synced {settings.Project} ({FormatBytes(result.BytesSent)} sent).");
             return result;
@@ -156,6 +175,14 @@ public static class ProjectSync
         catch (AgentClientException ex) when (content.GitFailure is not null)
         {
             throw new SyncException($"Could not pack the snapshot of '{snapshot.WorkTree}': {content.GitFailure.Message}", ex);
+        }
+        catch (AgentClientException ex) when (ex.Status == HttpStatusCode.RequestEntityTooLarge && ex.ErrorCode is { } code && code.StartsWith("snapshot too large", StringComparison.Ordinal))
+        {
+            throw new SyncException($"The agent refused the snapshot of '{snapshot.WorkTree}': {code.Substring("snapshot too large: ".Length)}. Nothing was checked out; the agent keeps the previous baseline. Exclude large or generated files with sync.exclude in patchwire.yml, or ask the admin to raise the limit.", ex);
+        }
+        catch (AgentClientException ex) when ((int?)ex.Status == 507)
+        {
+            throw new SyncException($"The agent's disk is full: it could not unpack or check out the snapshot of '{snapshot.WorkTree}' and keeps the previous baseline. Free space on the box (or ask the admin to), then sync again.", ex);
         }
         catch (AgentClientException ex) when (ex.Status == HttpStatusCode.RequestEntityTooLarge || (ex.Status is null && content.ExceededLimit))
         {

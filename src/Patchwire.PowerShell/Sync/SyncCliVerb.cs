@@ -44,6 +44,8 @@ public sealed class SyncCliVerb : ICliVerb, ICliVerbOptions
         context.Out(result.Transferred
             ? $"Synced {result.Project} to {result.AgentUrl}: baseline {shortId} ({(result.Full ? "full, " : "")}{ProjectSync.FormatBytes(result.BytesSent)} sent, {seconds} s)"
             : $"{result.Project} is up to date on {result.AgentUrl}: baseline {shortId} ({seconds} s)");
+        if (result.SubmodulesNotSent.Count > 0)
+            context.Out($"  submodule contents were not sent (only the superproject is synced): {string.Join(", ", result.SubmodulesNotSent)}");
         return 0;
     }
 }

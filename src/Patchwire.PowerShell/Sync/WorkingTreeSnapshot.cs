@@ -17,6 +17,9 @@ public sealed class SnapshotCommit(string commit, string tree, string? parent)
 /// Where the snapshots of one laptop folder live. In a git repository: the repository itself, with a private
 /// index and the ref refs/patchwire/snapshots/&lt;project&gt;, so HEAD, the real index, the stash and the reflogs
 /// are never touched. In a plain folder: a private bare repository under $PW_HOME/sync/ whose work tree is the folder.
+/// Either way the private index lives under $PW_HOME/sync/ (keyed by repository, work tree and project) from one
+/// sync to the next, so its stat data and untracked cache make a sync cost one lstat per file whatever state the
+/// developer's own index is in.
 /// </summary>
 public sealed class WorkingTreeSnapshot
 {
@@ -38,6 +41,7 @@ public sealed class WorkingTreeSnapshot
         "-c", "gc.auto=0",
         "-c", "maintenance.auto=false",
         "-c", "core.fsync=none", // our ref and index are reproducible; an fsync can wait on the whole journal
+        "-c", "core.untrackedCache=true",
     };
 
     private readonly GitCli _git;
@@ -66,14 +70,24 @@ public sealed class WorkingTreeSnapshot
     public bool PrivateRepository { get; }
     public string Ref => SnapshotRef(Project);
     public string PrivateIndex => Path.Combine(StateDirectory, "index-" + Project);
+    /// <summary>Size and time of the developer's index when the private index was last reconciled with it.</summary>
+    private string RealIndexStampFile => Path.Combine(StateDirectory, "real-index-" + Project);
+    /// <summary>True when git's builtin fsmonitor daemon watches the work tree for the private index.</summary>
+    public bool Fsmonitor { get; private set; }
     public string LockFile => Path.Combine(StateDirectory, "sync-" + Project + ".lock");
     public GitCli Git => _git;
 
     public static string SnapshotRef(string project) => "refs/patchwire/snapshots/" + project;
 
     /// <summary>Finds the repository of <paramref name="projectRoot"/>, or prepares a private one when it is a plain folder.</summary>
-    public static async Task<WorkingTreeSnapshot> OpenAsync(string projectRoot, string project, CancellationToken cancellationToken)
+    public static Task<WorkingTreeSnapshot> OpenAsync(string projectRoot, string project, CancellationToken cancellationToken) =>
+        OpenAsync(projectRoot, project, null, fsmonitor: false, cancellationToken);
+
+    /// <param name="home">The laptop's PW_HOME; null reads it from the environment.</param>
+    /// <param name="fsmonitor">sync.fsmonitor: honoured where git has its builtin daemon (macOS, Windows).</param>
+    public static async Task<WorkingTreeSnapshot> OpenAsync(string projectRoot, string project, string? home, bool fsmonitor, CancellationToken cancellationToken)
     {
+        home ??= PatchwireHome.FromEnvironment().Home;
         if (NameRules.Check(project, "project name") is { } nameError)
             throw new SyncException($"'{project}' cannot be a project name: {nameError}. Set 'project:' in patchwire.yml.");
         if (!Directory.Exists(projectRoot))
@@ -90,14 +104,15 @@ public sealed class WorkingTreeSnapshot
             var top = lines[2];
             var prefix = lines[3];
             var index = Path.Combine(root, lines[4]);
-            var state = Path.Combine(gitDir, "patchwire");
-            var git = new GitCli(top, QuietConfig, Identity);
-            return new WorkingTreeSnapshot(project, top, prefix, state, index, privateRepository: false, git);
+            var state = Path.Combine(home, "sync", SafeName(Path.GetFileName(top.TrimEnd('/', '\\'))) + "-" + ShortHash(gitDir + "\n" + top));
+            var useFsmonitor = fsmonitor && HasBuiltinFsmonitor;
+            var config = useFsmonitor ? QuietConfig.Concat(new[] { "-c", "core.fsmonitor=true" }).ToList() : (IReadOnlyList<string>)QuietConfig;
+            var git = new GitCli(top, config, Identity);
+            return new WorkingTreeSnapshot(project, top, prefix, state, index, privateRepository: false, git) { Fsmonitor = useFsmonitor };
         }
         if (found.Stderr.IndexOf("not a git repository", StringComparison.OrdinalIgnoreCase) < 0)
             throw new SyncException($"git cannot read '{root}': {GitCli.FirstLines(found.Stderr)}");
 
-        var home = PatchwireHome.FromEnvironment().Home;
         var folderName = Path.GetFileName(root.TrimEnd(Path.DirectorySeparatorChar, Path.AltDirectorySeparatorChar));
         var stateDir = Path.Combine(home, "sync", SafeName(folderName) + "-" + ShortHash(root));
         var privateGitDir = Path.Combine(stateDir, "git");
@@ -117,12 +132,51 @@ public sealed class WorkingTreeSnapshot
     /// </summary>
     public async Task<string> WriteTreeAsync(IReadOnlyList<string> excludes, CancellationToken cancellationToken)
     {
+        var kept = File.Exists(PrivateIndex);
+        if (kept && !LooksLikeAnIndex(PrivateIndex))
+        {
+            File.Delete(PrivateIndex);
+            kept = false;
+        }
+        try
+        {
+            return await WriteTreeOnceAsync(excludes, cancellationToken).ConfigureAwait(false);
+        }
+        catch (GitCommandException) when (kept && File.Exists(PrivateIndex))
+        {
+            // A private index left damaged (a sync killed while writing it, a full disk) fails in many ways
+            // (git has answered one with "out of memory"): start it again from scratch, once.
+            File.Delete(PrivateIndex);
+            return await WriteTreeOnceAsync(excludes, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>git's index header: "DIRC", version 2 to 4, and no more entries than the file could hold.</summary>
+    private static bool LooksLikeAnIndex(string path)
+    {
+        try
+        {
+            using var stream = File.OpenRead(path);
+            var header = new byte[12];
+            if (stream.Read(header, 0, 12) != 12) return false;
+            if (header[0] != 'D' || header[1] != 'I' || header[2] != 'R' || header[3] != 'C') return false;
+            var version = (header[4] << 24) | (header[5] << 16) | (header[6] << 8) | header[7];
+            long entries = (uint)((header[8] << 24) | (header[9] << 16) | (header[10] << 8) | header[11]);
+            var smallestEntry = version == 4 ? 42 : 62;
+            return version is >= 2 and <= 4 && 12 + entries * smallestEntry + 20 <= stream.Length;
+        }
+        catch (IOException) { return false; }
+    }
+
+    private async Task<string> WriteTreeOnceAsync(IReadOnlyList<string> excludes, CancellationToken cancellationToken)
+    {
         Directory.CreateDirectory(StateDirectory);
         var syncExcludes = Path.Combine(StateDirectory, "exclude-" + Project);
         var syncPatterns = ExcludePatterns(excludes);
         WriteIfChanged(syncExcludes, string.Join("\n", syncPatterns) + "\n");
 
-        PreparePrivateIndex();
+        var scope = Prefix.Length == 0 ? "." : ":(top,literal)" + Prefix;
+        var reconcile = await PreparePrivateIndexAsync(scope, cancellationToken).ConfigureAwait(false);
         var env = new Dictionary<string, string> { ["GIT_INDEX_FILE"] = PrivateIndex };
         var git = _git.With(env);
         if (excludes.Count > 0)
@@ -134,8 +188,8 @@ public sealed class WorkingTreeSnapshot
             WriteIfChanged(combinedExcludes, userExcludes + "\n" + string.Join("\n", syncPatterns) + "\n");
             git = _git.With(env, "-c", "core.excludesFile=" + combinedExcludes.Replace('\\', '/'));
         }
-        var scope = Prefix.Length == 0 ? "." : ":(top,literal)" + Prefix;
-        await git.RunCheckedAsync(new[] { "add", "-A", "--", scope }, cancellationToken).ConfigureAwait(false);
+        await AddChangesAsync(git, scope, cancellationToken).ConfigureAwait(false);
+        if (reconcile) await ReconcileTrackedIgnoredAsync(git, scope, cancellationToken).ConfigureAwait(false);
 
         // Tracked files under sync.exclude or .patchwire/ (and, in a private repository, files that became ignored since the last sync).
         var lsArgs = new List<string> { "ls-files", "-z", "--cached", "--ignored", "--exclude-from=" + syncExcludes };
@@ -168,6 +222,47 @@ public sealed class WorkingTreeSnapshot
         return new SnapshotCommit(parts[0], parts[1], parts.Length > 2 && parts[2].Length > 0 ? parts[2] : null);
     }
 
+    /// <summary>
+    /// The submodules (gitlinks) in <paramref name="tree"/>, relative to the project folder. Their folders reach the
+    /// agent empty: the snapshot holds only the commit they point at. Worked out from the changes since the last
+    /// answer (kept in the state folder), so an unchanged or slightly changed tree costs next to nothing.
+    /// </summary>
+    public async Task<IReadOnlyList<string>> SubmodulesAsync(string tree, CancellationToken cancellationToken)
+    {
+        var cacheFile = Path.Combine(StateDirectory, "submodules-" + Project);
+        var cached = File.Exists(cacheFile) ? File.ReadAllText(cacheFile).Split(new[] { '\0' }, StringSplitOptions.RemoveEmptyEntries) : Array.Empty<string>();
+        SortedSet<string> paths;
+        if (cached.Length > 0 && IsObjectId(cached[0]))
+        {
+            if (cached[0] == tree) return Relative(cached.Skip(1));
+            paths = new SortedSet<string>(cached.Skip(1), StringComparer.Ordinal);
+            var diff = await _git.RunCheckedAsync(new[] { "diff-tree", "-r", "-z", "--no-renames", cached[0], tree }, cancellationToken).ConfigureAwait(false);
+            var fields = diff.Split('\0');
+            for (var i = 0; i + 1 < fields.Length; i += 2)
+            {
+                var meta = fields[i].TrimStart(':').Split(' ');
+                if (meta.Length < 2) continue;
+                if (meta[0] == GitlinkMode) paths.Remove(fields[i + 1]);
+                if (meta[1] == GitlinkMode) paths.Add(fields[i + 1]);
+            }
+        }
+        else
+        {
+            paths = new SortedSet<string>(StringComparer.Ordinal);
+            var listing = await _git.RunCheckedAsync(new[] { "ls-tree", "-r", "-z", "--full-tree", tree }, cancellationToken).ConfigureAwait(false);
+            foreach (var entry in listing.Split(new[] { '\0' }, StringSplitOptions.RemoveEmptyEntries))
+                if (entry.StartsWith(GitlinkMode + " ", StringComparison.Ordinal)) paths.Add(entry.Substring(entry.IndexOf('\t') + 1));
+        }
+        Directory.CreateDirectory(StateDirectory);
+        File.WriteAllText(cacheFile, tree + "\0" + string.Concat(paths.Select(p => p + "\0")));
+        return Relative(paths);
+    }
+
+    private IReadOnlyList<string> Relative(IEnumerable<string> topPaths) =>
+        topPaths.Select(p => Prefix.Length > 0 && p.StartsWith(Prefix, StringComparison.Ordinal) ? p.Substring(Prefix.Length) : p).ToList();
+
+    private const string GitlinkMode = "160000";
+
     public async Task<bool> HasCommitAsync(string commit, CancellationToken cancellationToken) =>
         IsObjectId(commit) && (await _git.RunAsync(new[] { "cat-file", "-e", commit + "^{commit}" }, cancellationToken).ConfigureAwait(false)).Success;
 
@@ -181,29 +276,148 @@ public sealed class WorkingTreeSnapshot
         return new SnapshotCommit(commit, tree, parent);
     }
 
+    /// <summary>
+    /// In a private repository (a plain folder), at most once per PW_SYNC_MAINTENANCE_SEC (default an hour): cut the
+    /// snapshot chain below the current snapshots with git's shallow boundary and repack, so old snapshots do not pile
+    /// up. A git repository's own object store is never pruned by us (that would mean writing its shallow file).
+    /// The caller holds the sync lock. True when a prune ran.
+    /// </summary>
+    public async Task<bool> PruneIfDueAsync(CancellationToken cancellationToken)
+    {
+        if (!PrivateRepository) return false;
+        var stampFile = Path.Combine(StateDirectory, "pruned");
+        var now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+        var text = File.Exists(stampFile) ? File.ReadAllText(stampFile).Trim() : "";
+        if (!long.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var last))
+        {
+            File.WriteAllText(stampFile, now.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            return false;
+        }
+        if (now - last < MaintenanceInterval.TotalSeconds) return false;
+
+        var tips = (await _git.RunCheckedAsync(new[] { "for-each-ref", "--format=%(objectname)", "refs/patchwire/snapshots/" }, cancellationToken).ConfigureAwait(false))
+            .Split(new[] { '\n' }, StringSplitOptions.RemoveEmptyEntries).Distinct(StringComparer.Ordinal).OrderBy(t => t, StringComparer.Ordinal).ToList();
+        if (tips.Count == 0) return false;
+        var gitDir = Path.Combine(StateDirectory, "git");
+        File.WriteAllText(Path.Combine(gitDir, "shallow"), string.Concat(tips.Select(t => t + "\n")));
+        await _git.RunCheckedAsync(new[] { "-c", "pack.window=0", "-c", "repack.writeBitmaps=false", "repack", "-a", "-d", "-q" }, cancellationToken).ConfigureAwait(false);
+        await _git.RunCheckedAsync(new[] { "prune", "--expire=now" }, cancellationToken).ConfigureAwait(false);
+        File.WriteAllText(stampFile, now.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        return true;
+    }
+
+    /// <summary>PW_SYNC_MAINTENANCE_SEC, as on the agent; an hour when unset or malformed.</summary>
+    private static TimeSpan MaintenanceInterval =>
+        long.TryParse(System.Environment.GetEnvironmentVariable("PW_SYNC_MAINTENANCE_SEC"), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var seconds)
+            ? TimeSpan.FromSeconds(seconds) : TimeSpan.FromHours(1);
+
     public static bool IsObjectId(string? text) =>
         text is not null && (text.Length == 40 || text.Length == 64) && text.All(c => c is >= '0' and <= '9' or >= 'a' and <= 'f');
 
     /// <summary>
-    /// In a repository the private index starts each time as a copy of the real one, so "tracked" means what the user
-    /// tracks and its stat cache keeps `git add -A` fast. The copy keeps the original's mtime: git's racy-entry check
-    /// compares entry times with the index file's own time, and a newer copy could hide a same-second edit.
+    /// Readies the private index; true when it must then be reconciled with the developer's index. In a repository it
+    /// is first made as a copy of the developer's index (so "tracked" means what the user tracks, and its stat data is
+    /// reused), keeping the original's mtime: git's racy-entry check compares entry times with the index file's own
+    /// time, and a newer copy could hide a same-second edit. After that it lives on; only when the developer's index
+    /// has changed since are the tracked-but-ignored files brought in line. A conflicted developer index (a merge or
+    /// rebase stopped on conflicts) stops the sync before anything is written.
     /// </summary>
-    private void PreparePrivateIndex()
+    private async Task<bool> PreparePrivateIndexAsync(string scope, CancellationToken cancellationToken)
     {
         // Our FileLock is held, so a lock file on the private index is left over from a killed sync.
         if (File.Exists(PrivateIndex + ".lock")) File.Delete(PrivateIndex + ".lock");
-        if (PrivateRepository) return; // persistent: it is the only index that folder has
-        if (RealIndex is not null && File.Exists(RealIndex))
+        if (PrivateRepository) return false; // it is the only index that folder has
+        var stamp = RealIndex is not null && File.Exists(RealIndex) ? RealIndexStamp(RealIndex) : "none";
+        var recorded = File.Exists(RealIndexStampFile) ? File.ReadAllText(RealIndexStampFile) : null;
+        var seeded = File.Exists(PrivateIndex);
+        if (seeded && stamp == recorded) return false;
+
+        if (stamp != "none") await RefuseConflictsAsync(scope, cancellationToken).ConfigureAwait(false);
+        if (!seeded)
         {
-            File.Copy(RealIndex, PrivateIndex, overwrite: true);
-            File.SetLastWriteTimeUtc(PrivateIndex, File.GetLastWriteTimeUtc(RealIndex));
+            if (stamp != "none")
+            {
+                File.Copy(RealIndex!, PrivateIndex, overwrite: true);
+                File.SetLastWriteTimeUtc(PrivateIndex, File.GetLastWriteTimeUtc(RealIndex!));
+            }
         }
-        else if (File.Exists(PrivateIndex))
-        {
-            File.Delete(PrivateIndex);
-        }
+        File.WriteAllText(RealIndexStampFile, stamp);
+        return seeded;
     }
+
+    private static string RealIndexStamp(string path)
+    {
+        var info = new FileInfo(path);
+        return info.Length.ToString(System.Globalization.CultureInfo.InvariantCulture) + " " + info.LastWriteTimeUtc.Ticks.ToString(System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>Stops the sync when the developer's index holds unmerged entries; reads it only.</summary>
+    private async Task RefuseConflictsAsync(string scope, CancellationToken cancellationToken)
+    {
+        var unmerged = await _git.RunCheckedAsync(new[] { "ls-files", "-z", "--unmerged", "--", scope }, cancellationToken).ConfigureAwait(false);
+        if (unmerged.Length == 0) return;
+        var paths = unmerged.Split(new[] { '\0' }, StringSplitOptions.RemoveEmptyEntries)
+            .Select(e => e.Substring(e.IndexOf('\t') + 1)).Distinct(StringComparer.Ordinal).ToList();
+        var gitDir = (await _git.RunCheckedAsync(new[] { "rev-parse", "--absolute-git-dir" }, cancellationToken).ConfigureAwait(false)).Trim();
+        var operation =
+            Directory.Exists(Path.Combine(gitDir, "rebase-merge")) || Directory.Exists(Path.Combine(gitDir, "rebase-apply")) ? "a rebase" :
+            File.Exists(Path.Combine(gitDir, "MERGE_HEAD")) ? "a merge" :
+            File.Exists(Path.Combine(gitDir, "CHERRY_PICK_HEAD")) ? "a cherry-pick" :
+            File.Exists(Path.Combine(gitDir, "REVERT_HEAD")) ? "a revert" : "an operation that left conflicts (a stash pop?)";
+        var shown = string.Join(", ", paths.Take(5)) + (paths.Count > 5 ? $" and {paths.Count - 5} more" : "");
+        throw new SyncException($"'{WorkTree}' is in the middle of {operation} with unresolved conflicts in {paths.Count} file(s): {shown}. " +
+            "Resolve them and 'git add' the files (or abort the operation), then sync again. Nothing was sent and nothing was changed.");
+    }
+
+    /// <summary>
+    /// What `git add -A` does, at the cost of one lstat per file and one stat per folder: `git status` (which refreshes
+    /// the private index's stat data and, for a whole work tree, reads folders through git's untracked cache, which
+    /// `git add` never uses) names what changed, and only those paths are then added. A new untracked folder is
+    /// named as a folder and added whole (its ignore rules apply).
+    /// </summary>
+    private async Task AddChangesAsync(GitCli git, string scope, CancellationToken cancellationToken)
+    {
+        var statusArgs = new List<string> { "status", "--porcelain=v1", "-z", "--no-renames", "--untracked-files=normal", "--ignore-submodules=dirty" };
+        // The untracked cache only serves a whole-tree status; a subfolder project pays a full folder walk.
+        if (Prefix.Length > 0) { statusArgs.Add("--"); statusArgs.Add(scope); }
+        var status = await git.With(new Dictionary<string, string> { ["GIT_OPTIONAL_LOCKS"] = "1" })
+            .RunCheckedAsync(statusArgs, cancellationToken).ConfigureAwait(false);
+        var changed = new List<string>();
+        foreach (var entry in status.Split(new[] { '\0' }, StringSplitOptions.RemoveEmptyEntries))
+        {
+            if (entry.Length < 4) continue;
+            // "XY path": X is the private index against HEAD (not ours to care about), Y the work tree against it.
+            var untracked = entry[0] == '?' && entry[1] == '?';
+            if (!untracked && entry[1] == ' ') continue;
+            changed.Add(entry.Substring(3).TrimEnd('/'));
+        }
+        if (changed.Count == 0) return;
+        var literal = git.With(new Dictionary<string, string> { ["GIT_LITERAL_PATHSPECS"] = "1" });
+        await literal.RunCheckedAsync(new[] { "add", "-A", "--pathspec-from-file=-", "--pathspec-file-nul" }, cancellationToken,
+            Encoding.UTF8.GetBytes(string.Concat(changed.Select(p => p + "\0")))).ConfigureAwait(false);
+    }
+
+    /// <summary>Files the developer tracks although .gitignore matches them (and `git add -A` therefore skips) follow the developer's index.</summary>
+    private async Task ReconcileTrackedIgnoredAsync(GitCli privateGit, string scope, CancellationToken cancellationToken)
+    {
+        var listArgs = new[] { "ls-files", "-z", "--cached", "--ignored", "--exclude-standard", "--", scope };
+        var theirs = Split(await _git.RunCheckedAsync(listArgs, cancellationToken).ConfigureAwait(false));
+        var ours = Split(await privateGit.RunCheckedAsync(listArgs, cancellationToken).ConfigureAwait(false));
+        var add = theirs.Where(p => !ours.Contains(p) && (File.Exists(Path.Combine(WorkTree, p)) || Directory.Exists(Path.Combine(WorkTree, p)))).ToList();
+        var remove = ours.Where(p => !theirs.Contains(p)).ToList();
+        if (add.Count > 0)
+            await privateGit.RunCheckedAsync(new[] { "update-index", "-z", "--add", "--stdin" }, cancellationToken, Encoding.UTF8.GetBytes(string.Concat(add.Select(p => p + "\0")))).ConfigureAwait(false);
+        if (remove.Count > 0)
+            await privateGit.RunCheckedAsync(new[] { "update-index", "-z", "--force-remove", "--stdin" }, cancellationToken, Encoding.UTF8.GetBytes(string.Concat(remove.Select(p => p + "\0")))).ConfigureAwait(false);
+    }
+
+    private static HashSet<string> Split(string nulSeparated) =>
+        new(nulSeparated.Split(new[] { '\0' }, StringSplitOptions.RemoveEmptyEntries), StringComparer.Ordinal);
+
+    /// <summary>Where git has its builtin fsmonitor daemon (git for Windows and macOS); never on Linux.</summary>
+    private static bool HasBuiltinFsmonitor =>
+        System.Runtime.InteropServices.RuntimeInformation.IsOSPlatform(System.Runtime.InteropServices.OSPlatform.Windows) ||
+        System.Runtime.InteropServices.RuntimeInformation.IsOSPlatform(System.Runtime.InteropServices.OSPlatform.OSX);
 
     /// <summary>sync.exclude plus .patchwire/, rewritten relative to the work tree top when the project is a subfolder.</summary>
     private IReadOnlyList<string> ExcludePatterns(IReadOnlyList<string> excludes)

@@ -111,7 +111,8 @@ public sealed class SyncRoundTripTests(SyncAgentFixture fixture) : IClassFixture
         Assert.True(first.BytesSent > 200 * 1000, $"full bundle {first.BytesSent} bytes");
 
         // A sync killed mid-way leaves git's lock on the private index; the next one must not trip over it.
-        File.WriteAllText(Path.Combine(repo.Path, ".git", "patchwire", "index-inc.lock"), "");
+        var state = await WorkingTreeSnapshot.OpenAsync(repo.Path, "inc", fixture.Home.Combine("laptop"), fsmonitor: false, CancellationToken.None);
+        File.WriteAllText(state.PrivateIndex + ".lock", "");
         var unchanged = await fixture.SyncAsync(fixture.Ana, repo.Path, "inc");
         Assert.False(unchanged.Transferred);
         Assert.Equal(0, unchanged.BytesSent);

@@ -41,6 +41,7 @@ public sealed class SyncAgentFixture : IAsyncLifetime
         Project = project,
         ProjectRoot = root,
         Excludes = excludes,
+        Home = Home.Combine("laptop"),
     };
 
     public Task<SyncResult> SyncAsync(string token, string root, string project, params string[] excludes) =>
