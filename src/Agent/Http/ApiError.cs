@@ -23,12 +23,6 @@ public sealed record ApiError(
     [JsonPropertyName("limitBytes")] public long? LimitBytes { get; init; }
     [JsonPropertyName("maxBytes")] public long? MaxBytes { get; init; }
     [JsonPropertyName("hint")] public string? Hint { get; init; }
-    /// <summary>A snapshot over PW_MAX_CHECKOUT_BYTES / PW_MAX_CHECKOUT_FILES: what it would check out, and the limits.</summary>
-    [JsonPropertyName("bytes")] public long? Bytes { get; init; }
-    [JsonPropertyName("files")] public long? Files { get; init; }
-    [JsonPropertyName("setting")] public string? Setting { get; init; }
-    [JsonPropertyName("maxCheckoutBytes")] public long? MaxCheckoutBytes { get; init; }
-    [JsonPropertyName("maxCheckoutFiles")] public long? MaxCheckoutFiles { get; init; }
 
     /// <summary>Default escaping (as every error body has always had: ' is \u0027), nulls left out.</summary>
     internal static readonly JsonSerializerOptions Json = new()

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using Microsoft.AspNetCore.Http.Features;
-using Microsoft.AspNetCore.Http.HttpResults;
 using Patchwire.Agent.Checkouts;
 using Patchwire.Agent.Configuration;
 using Patchwire.Agent.Http;
@@ -22,7 +21,7 @@ public sealed class SnapshotReceiver(AgentOptions options, CheckoutLocks locks, 
 
     public static string ExpectedRef(string project) => "refs/patchwire/snapshots/" + project;
 
-    public async Task<Results<Ok<SyncAnswer>, JsonHttpResult<ApiError>>> ReceiveAsync(HttpContext context, string user, string project, string checkout)
+    public async Task<IResult> ReceiveAsync(HttpContext context, string user, string project, string checkout)
     {
         var cancellationToken = context.RequestAborted;
         if (context.Request.ContentLength is { } declared && declared > options.MaxBundleBytes)
@@ -43,12 +42,12 @@ public sealed class SnapshotReceiver(AgentOptions options, CheckoutLocks locks, 
             var snapshot = header.Refs[0].ObjectId;
 
             if (Path.Exists(Path.Combine(checkout, ".git")) && !CheckoutBaseline.HasOwnRepository(checkout))
-                return ApiErrors.Conflict(new ApiError("checkout is not syncable") { Message = "The checkout's .git is a file or a link; the agent only syncs into a checkout that owns its repository. Remove or re-clone it." });
+                return JsonErrors.Result(409, "checkout is not syncable", new { message = "The checkout's .git is a file or a link; the agent only syncs into a checkout that owns its repository. Remove or re-clone it." });
             // A run whose restore failed may have left planted config behind: none of it may reach a checkout -f.
             if (CheckoutBaseline.HasOwnRepository(checkout)) GitDirGuard.Canonicalize(checkout);
             var (previous, missing) = await CheckoutBaseline.ProbeAsync(checkout, header.Prerequisites, cancellationToken);
             if (missing is not null)
-                return ApiErrors.Conflict(new ApiError("bundle base missing") { Message = "The agent does not have the snapshot this bundle builds on; send a full bundle.", Missing = missing });
+                return JsonErrors.Result(409, "bundle base missing", new { message = "The agent does not have the snapshot this bundle builds on; send a full bundle.", missing });
 
             var created = false;
             if (!CheckoutBaseline.HasOwnRepository(checkout) || !File.Exists(Path.Combine(checkout, ".git", "HEAD")))
@@ -63,7 +62,7 @@ public sealed class SnapshotReceiver(AgentOptions options, CheckoutLocks locks, 
                     throw new GitException("git init failed: " + init.FirstErrorLine);
                 }
             }
-            JsonHttpResult<ApiError>? refused;
+            IResult? refused;
             long received = header.HeaderBytes;
             var packsBefore = Packs(checkout);
             CheckoutSize? size = null;
@@ -93,7 +92,7 @@ public sealed class SnapshotReceiver(AgentOptions options, CheckoutLocks locks, 
             history.ScheduleMaintenance(user, project, checkout);
             logger.LogInformation("sync {User}/{Project}: baseline {Baseline} ({Kind}, {Bytes} bytes, {Ms} ms)",
                 user, project, snapshot, header.Prerequisites.Count == 0 ? "full" : "incremental", received, clock.ElapsedMilliseconds);
-            return TypedResults.Ok(new SyncAnswer(project, snapshot));
+            return Results.Json(new SyncAnswer(project, snapshot));
         }
         catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
         {
@@ -107,12 +106,12 @@ public sealed class SnapshotReceiver(AgentOptions options, CheckoutLocks locks, 
         catch (GitException ex)
         {
             logger.LogWarning("sync {User}/{Project} failed: {Message}", user, project, ex.Message);
-            return ApiErrors.Internal("internal: " + ex.Message);
+            return JsonErrors.Result(500, "internal: " + ex.Message);
         }
     }
 
     /// <summary>Streams the pack into index-pack in the checkout's repository. Returns an error result, or null, and the bytes received.</summary>
-    private async Task<(JsonHttpResult<ApiError>? Refused, long Received)> IndexPackAsync(Stream body, BundleHeader header, string checkout, CancellationToken cancellationToken)
+    private async Task<(IResult? Refused, long Received)> IndexPackAsync(Stream body, BundleHeader header, string checkout, CancellationToken cancellationToken)
     {
         long received = header.HeaderBytes;
         var limit = options.MaxBundleBytes;
@@ -159,7 +158,7 @@ public sealed class SnapshotReceiver(AgentOptions options, CheckoutLocks locks, 
     }
 
     /// <summary>Checks what arrived is complete and safe, then checks it out and records the baseline. Null on success.</summary>
-    private async Task<(JsonHttpResult<ApiError>? Refused, CheckoutSize? Size)> CheckOutAsync(string user, string project, string checkout, string snapshot, string? previous, bool created, CancellationToken cancellationToken)
+    private async Task<(IResult? Refused, CheckoutSize? Size)> CheckOutAsync(string user, string project, string checkout, string snapshot, string? previous, bool created, CancellationToken cancellationToken)
     {
         var type = await AgentGit.RunAsync(checkout, new[] { "cat-file", "-t", snapshot }, cancellationToken);
         if (!type.Ok || type.Stdout.Trim() != "commit") return (Invalid("its ref does not name a commit in the pack"), null);
@@ -177,8 +176,8 @@ public sealed class SnapshotReceiver(AgentOptions options, CheckoutLocks locks, 
 
         var unsafeLink = await SnapshotSymlinks.FindEscapingAsync(checkout, previous, snapshot, cancellationToken);
         if (unsafeLink is not null)
-            return (ApiErrors.BadRequest(new ApiError($"unsafe snapshot: symlink '{unsafeLink.Value.Path}' points outside the project ('{unsafeLink.Value.Target}')")
-                { Message = "Remove the link or list it under sync.exclude in patchwire.yml." }), null);
+            return (JsonErrors.Result(400, $"unsafe snapshot: symlink '{unsafeLink.Value.Path}' points outside the project ('{unsafeLink.Value.Target}')",
+                new { message = "Remove the link or list it under sync.exclude in patchwire.yml." }), null);
 
         // From here on a client that goes away must not leave a half checked-out tree.
         var headBefore = previous is null && !created ? await HeadAsync(checkout) : null;
@@ -196,8 +195,8 @@ public sealed class SnapshotReceiver(AgentOptions options, CheckoutLocks locks, 
                 // The caller deletes a folder it created; anything else goes back to what was checked out before.
                 if (previous is not null) await CheckoutBaseline.ResetAsync(checkout, previous, CancellationToken.None);
                 else if (!created) await RestoreHeadAsync(checkout, headBefore);
-                return (ApiErrors.BadRequest(new ApiError($"unsafe snapshot: symlink '{resolved.Value.Path}' {resolved.Value.Why} ('{resolved.Value.Target}')")
-                    { Message = "Remove the link or list it under sync.exclude in patchwire.yml." }), null);
+                return (JsonErrors.Result(400, $"unsafe snapshot: symlink '{resolved.Value.Path}' {resolved.Value.Why} ('{resolved.Value.Target}')",
+                    new { message = "Remove the link or list it under sync.exclude in patchwire.yml." }), null);
             }
             if (previous is null)
             {
@@ -237,29 +236,27 @@ public sealed class SnapshotReceiver(AgentOptions options, CheckoutLocks locks, 
         await AgentGit.RunCheckedAsync(checkout, new[] { "clean", "-q", "-f", "-d" }, CancellationToken.None);
     }
 
-    private JsonHttpResult<ApiError> CheckoutTooLarge(CheckoutSize over)
+    private IResult CheckoutTooLarge(CheckoutSize over)
     {
         var (what, setting, limit) = over.Files > options.MaxCheckoutFiles
             ? ($"at least {over.Files.ToString("N0", System.Globalization.CultureInfo.InvariantCulture)} files", "PW_MAX_CHECKOUT_FILES", options.MaxCheckoutFiles.ToString("N0", System.Globalization.CultureInfo.InvariantCulture) + " files")
             : ($"at least {SnapshotBounds.Describe(over.Bytes)}", "PW_MAX_CHECKOUT_BYTES", SnapshotBounds.Describe(options.MaxCheckoutBytes));
-        return ApiErrors.TooLarge(new ApiError($"snapshot too large: it would check out {what}, beyond {setting} ({limit})")
-        {
-            Message = "Nothing was checked out; the previous baseline is unchanged. Exclude large or generated files with sync.exclude in patchwire.yml, or ask the admin to raise " + setting + ".",
-            Bytes = over.Bytes, Files = over.Files, Setting = setting, MaxCheckoutBytes = options.MaxCheckoutBytes, MaxCheckoutFiles = options.MaxCheckoutFiles,
-        });
+        return JsonErrors.Result(413, $"snapshot too large: it would check out {what}, beyond {setting} ({limit})",
+            new
+            {
+                message = "Nothing was checked out; the previous baseline is unchanged. Exclude large or generated files with sync.exclude in patchwire.yml, or ask the admin to raise " + setting + ".",
+                bytes = over.Bytes, files = over.Files, setting, maxCheckoutBytes = options.MaxCheckoutBytes, maxCheckoutFiles = options.MaxCheckoutFiles,
+            });
     }
 
-    private static JsonHttpResult<ApiError> DiskFull(string? previous) =>
-        new ApiError("the agent's disk is full: the snapshot could not be unpacked or checked out")
-        {
-            Message = previous is null ? "Nothing was kept. Free space on the box (or ask the admin to), then sync again." : "The previous baseline is still checked out. Free space on the box (or ask the admin to), then sync again.",
-            Baseline = previous,
-        }.As(StatusCodes.Status507InsufficientStorage);
+    private static IResult DiskFull(string? previous) =>
+        JsonErrors.Result(507, "the agent's disk is full: the snapshot could not be unpacked or checked out",
+            new { message = previous is null ? "Nothing was kept. Free space on the box (or ask the admin to), then sync again." : "The previous baseline is still checked out. Free space on the box (or ask the admin to), then sync again.", baseline = previous });
 
-    private JsonHttpResult<ApiError> TooLarge() =>
-        ApiErrors.TooLarge(new ApiError("bundle too large") { MaxBytes = options.MaxBundleBytes });
+    private IResult TooLarge() =>
+        JsonErrors.Result(413, "bundle too large", new { maxBytes = options.MaxBundleBytes });
 
-    private static JsonHttpResult<ApiError> Invalid(string reason) => ApiErrors.BadRequest("invalid bundle: " + reason);
+    private static IResult Invalid(string reason) => JsonErrors.Result(400, "invalid bundle: " + reason);
 
     /// <summary>Free bytes on the checkout's file system for this process, or null when the platform cannot tell.</summary>
     private static long? AvailableBytes(string checkout)

@@ -30,7 +30,7 @@ public static class SyncModule
             return TypedResults.Ok(new BaselineAnswer(project, baseline, options.MaxBundleBytes));
         }).RequireUserPolicyForRouteProject(counts: false);
 
-        app.MapPost("/sync/{project}", async Task<Results<Ok<SnapshotReceiver.SyncAnswer>, JsonHttpResult<ApiError>>> (HttpContext context, ClaimsPrincipal caller, string project, ProjectPaths paths, SnapshotReceiver receiver) =>
+        app.MapPost("/sync/{project}", async Task<IResult> (HttpContext context, ClaimsPrincipal caller, string project, ProjectPaths paths, SnapshotReceiver receiver) =>
         {
             var user = caller.CallerName();
             var checkout = paths.Resolve(user, project);

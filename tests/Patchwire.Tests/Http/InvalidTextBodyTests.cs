@@ -95,6 +95,25 @@ public sealed class InvalidTextBodyTests
     }
 
     [Fact]
+    public async Task A_user_with_a_project_policy_gets_the_same_400_from_the_policy_filter_path()
+    {
+        await using var bed = await RunsTestBed.StartAsync(MarkRan);
+        var repo = bed.CreateCheckout("ana", "app");
+        var before = CheckoutAssert.Fingerprint(repo.Path);
+        bed.Agent.Registry.SetPolicy("ana", p => { p.Projects = new List<string> { "app" }; return p; });
+        using var client = bed.Client("ana");
+
+        var (status, error) = await PostAsync(client, "/ask", Encoding.UTF8.GetBytes("{\"prompt\":\"hi\",\"project\":\"a\\ud800\"}"));
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Equal("invalid body: field 'project' holds a lone surrogate (a \\uD800-\\uDFFF escape without its pair)", error);
+        (status, error) = await PostAsync(client, "/chat", Splice($"{{\"uuid\":\"{Uuid}\",\"prompt\":\"hi\",\"project\":\"ap@@\"}}", 0xFF));
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Equal("invalid body: field 'project' is not valid UTF-8", error);
+        Assert.False(File.Exists(bed.Note("ran")));
+        CheckoutAssert.SameTree(before, repo.Path);
+    }
+
+    [Fact]
     public async Task Valid_surrogate_pairs_and_multibyte_text_still_reach_the_ai()
     {
         await using var bed = await RunsTestBed.StartAsync("cat > \"$NOTES/prompt\"");
