@@ -88,7 +88,42 @@ function Get-PesterModule {
     return $psd1
 }
 
+# What the test suite needs beyond the .NET SDK and git, installed when missing and when it can be: bubblewrap for the
+# AI sandbox's tests (apt-get, as root or through sudo without a password) and the real Claude Code CLI for the one test
+# that runs it (npm). When either cannot be installed, only the tests that need it are skipped, each saying why.
+function Install-TestPrerequisites {
+    if (-not $IsLinux) { return }
+    if (-not (Test-Path /usr/bin/bwrap)) {
+        $asRoot = (& id -u) -eq '0'
+        $sudo = if ($asRoot) { @() } elseif (Get-Command sudo -ErrorAction SilentlyContinue) { @('sudo', '-n') } else { $null }
+        if ($null -eq $sudo -or -not (Get-Command apt-get -ErrorAction SilentlyContinue)) {
+            Write-Host 'bubblewrap is missing and cannot be installed here (needs apt-get, and root or sudo): the AI sandbox tests will be skipped.'
+        } else {
+            Write-Host 'Installing bubblewrap (apt-get) for the AI sandbox tests'
+            $apt = @($sudo) + @('env', 'DEBIAN_FRONTEND=noninteractive', 'apt-get')
+            & $apt[0] @($apt | Select-Object -Skip 1) install -y -q bubblewrap
+            if ($LASTEXITCODE -ne 0) {
+                & $apt[0] @($apt | Select-Object -Skip 1) update -q
+                & $apt[0] @($apt | Select-Object -Skip 1) install -y -q bubblewrap
+            }
+            if (-not (Test-Path /usr/bin/bwrap)) { Write-Host 'bubblewrap could not be installed: the AI sandbox tests will be skipped.' }
+        }
+    }
+    if (-not (Get-Command claude -ErrorAction SilentlyContinue)) {
+        if (Get-Command npm -ErrorAction SilentlyContinue) {
+            Write-Host 'Installing Claude Code (npm install -g @anthropic-ai/claude-code@2.1) for the real-CLI sandbox test'
+            & npm install -g --no-audit --no-fund --fetch-retries=1 --fetch-timeout=30000 '@anthropic-ai/claude-code@2.1'
+            if ($LASTEXITCODE -ne 0 -or -not (Get-Command claude -ErrorAction SilentlyContinue)) {
+                Write-Host 'Claude Code could not be installed (npm unreachable, or no right to install globally): its test will be skipped.'
+            }
+        } else {
+            Write-Host 'npm is not installed, so Claude Code cannot be: its sandbox test will be skipped.'
+        }
+    }
+}
+
 function Invoke-Test {
+    Install-TestPrerequisites
     Invoke-Build
     $results = Join-Path $out 'test-results'
     if (Test-Path $results) { Remove-Item $results -Recurse -Force }

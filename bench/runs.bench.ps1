@@ -39,6 +39,8 @@ function Start-Agent([string] $HomeDir, [hashtable] $Settings) {
     $psi.Environment['PW_HOME'] = $HomeDir
     $psi.Environment['PW_AGENT_HOST'] = '127.0.0.1'
     $psi.Environment['PW_AGENT_PORT'] = '0'
+    # The stand-ins live in the bench's temp folder, which the AI sandbox hides; its cost is measured in sandbox.bench.ps1.
+    $psi.Environment['PW_SANDBOX'] = 'off'
     foreach ($k in $Settings.Keys) { $psi.Environment[$k] = $Settings[$k] }
     $p = [Diagnostics.Process]::Start($psi)
     $deadline = [DateTime]::UtcNow.AddSeconds(60)

@@ -63,6 +63,10 @@ try {
     $psi.Environment['PW_AI_BIN'] = $dotnet
     $psi.Environment['PW_AI_ARGS'] = (@($pwshPrefix | ForEach-Object { "`"$_`"" }) + @('-NoProfile', '-NonInteractive', '-File', "`"$(Join-Path $moduleDir 'demo/stand-in-ai.ps1')`"")) -join ' '
     $psi.Environment['PW_DEMO_AI_SECONDS'] = '1'
+    # The stand-in runs from the module folder and waits on a gate file in a temp folder, which the AI sandbox would hide;
+    # the AI's environment is an allowlist, so its two knobs are named in PW_AI_ENV.
+    $psi.Environment['PW_SANDBOX'] = 'off'
+    $psi.Environment['PW_AI_ENV'] = 'PW_DEMO_AI_SECONDS,PW_DEMO_GATE'
     $gate = Join-Path $work 'gate-open'
     $psi.Environment['PW_DEMO_GATE'] = $gate
     $psi.Environment['PW_MAX_CONCURRENT_TOTAL'] = '1'

@@ -20,7 +20,33 @@
         'Formats/Usage.format.ps1xml',
         'Formats/Runs.format.ps1xml'
     )
-    CmdletsToExport      = '*'
+    TypesToProcess       = @('Formats/Patchwire.types.ps1xml')
+    # Explicit, so that discovery needs no loading; Module.Tests.ps1 checks it against the assembly's cmdlets.
+    CmdletsToExport      = @(
+        'Disable-PatchwireUser'
+        'Enable-PatchwireUser'
+        'Get-PatchwireAuditLog'
+        'Get-PatchwireChatSession'
+        'Get-PatchwireConfiguration'
+        'Get-PatchwireQueue'
+        'Get-PatchwireUsage'
+        'Get-PatchwireUser'
+        'Get-PatchwireUserPolicy'
+        'Invoke-PatchwireAgentCli'
+        'Invoke-PatchwireAsk'
+        'Invoke-PatchwireChat'
+        'Invoke-PatchwireCli'
+        'Invoke-PatchwirePatch'
+        'New-PatchwireUser'
+        'Remove-PatchwireChatSession'
+        'Remove-PatchwireUser'
+        'Reset-PatchwireUserToken'
+        'Set-PatchwireConfiguration'
+        'Set-PatchwireUserPolicy'
+        'Start-PatchwireAgent'
+        'Sync-PatchwireProject'
+        'Test-PatchwireConnection'
+    )
     FunctionsToExport    = @()
     VariablesToExport    = @()
     AliasesToExport      = @('patchwire', 'patchwire-agent')

@@ -57,7 +57,7 @@ Describe 'The audit log as an admin meets it' {
 
     It 'shows a table by default' {
         $text = Get-PatchwireAuditLog -Limit 3 | Out-String -Width 160
-        $text | Should -Match 'Timestamp \(UTC\)\s+User\s+Project\s+Route\s+Duration\s+Wait\s+Outcome'
+        $text | Should -Match 'Timestamp\s+User\s+Project\s+Route\s+Duration\s+Outcome'
         $text | Should -Match '\d+ files? \+\d+ -1 exit 0'
     }
 

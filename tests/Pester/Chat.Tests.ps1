@@ -21,6 +21,8 @@ BeforeAll {
     $psi.UseShellExecute = $false
     $psi.Environment['PW_HOME'] = $Box
     $psi.Environment['PW_AGENT_PORT'] = '0'
+    # The stand-in and its notes live in TestDrive, which the AI sandbox would hide (the sandbox has its own xunit tests).
+    $psi.Environment['PW_SANDBOX'] = 'off'
     $psi.Environment['PW_AI_BIN'] = 'bash'
     $psi.Environment['PW_AI_ARGS'] = "'$standIn' --print --standin-dir '$(Join-Path $TestDrive 'stand-in')'"
     $script:Agent = [System.Diagnostics.Process]::Start($psi)
@@ -56,7 +58,7 @@ Describe 'Chat as a developer meets it' {
         $second.TurnIndex | Should -Be 2
         $second.Text | Should -Be 'turn 2'
         $second.Files.Path | Should -Be 'docs/notes.md'
-        ($second | Out-String) | Should -Match 'Session\s+Turn\s+Changes\s+TokensIn\s+TokensOut'
+        ($second | Out-String) | Should -Match 'SessionId\s+TurnIndex\s+Files\s+TokensOut'
         ($second | Format-List | Out-String) | Should -Match 'Text\s+: turn 2'
     }
 

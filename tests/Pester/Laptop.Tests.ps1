@@ -19,6 +19,8 @@ BeforeAll {
     foreach ($key in @($psi.Environment.Keys | Where-Object { $_ -like 'PW_*' })) { $psi.Environment.Remove($key) | Out-Null }
     $psi.Environment['PW_HOME'] = $AgentHome
     $psi.Environment['PW_AGENT_PORT'] = '0'
+    # The stand-in and its notes live in TestDrive, which the AI sandbox would hide (the sandbox has its own xunit tests).
+    $psi.Environment['PW_SANDBOX'] = 'off'
     $psi.Environment['PW_AI_BIN'] = 'bash'
     $psi.Environment['PW_AI_ARGS'] = "'$ai'"
     $script:AgentProcess = [Diagnostics.Process]::Start($psi)
@@ -80,7 +82,7 @@ Describe 'The laptop side as a developer meets it' {
             $result.Files.Path | Sort-Object | Should -Be @('app.txt', 'greeting.txt')
             $result.ExitCode | Should -Be 0
             $result.Baseline | Should -Match '^[0-9a-f]{40}$'
-            ($result | Out-String) | Should -Match 'Changes\s*:\s*2 files, \+2 -1'
+            ($result | Out-String) | Should -Match 'Files\s*:\s*2 files, \+2 -1'
             Test-Path greeting.txt | Should -BeFalse
             $applied = $result | Invoke-PatchwirePatch
             $applied.Method | Should -Be 'Direct'

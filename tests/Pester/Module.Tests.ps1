@@ -34,6 +34,87 @@ Describe 'The Patchwire module as a pwsh user meets it' {
     }
 }
 
+Describe 'Help and discovery' {
+    It 'both manifests pass Test-ModuleManifest and export exactly the assembly''s cmdlets' {
+        $assembly = [System.Reflection.Assembly]::LoadFrom((Join-Path (Split-Path $Manifest) 'Patchwire.PowerShell.dll'))
+        $expected = @($assembly.GetExportedTypes() | Where-Object { -not $_.IsAbstract } | ForEach-Object {
+                $a = $_.GetCustomAttributes([System.Management.Automation.CmdletAttribute], $false) | Select-Object -First 1
+                if ($a) { "$($a.VerbName)-$($a.NounName)" } } | Sort-Object)
+        foreach ($path in $Manifest, (Join-Path $RepoRoot 'Patchwire.psd1')) {
+            $m = Test-ModuleManifest $path -ErrorAction Stop
+            @($m.ExportedCmdlets.Keys | Sort-Object) | Should -Be $expected -Because "$path must list every cmdlet explicitly"
+            @($m.ExportedAliases.Keys | Sort-Object) | Should -Be @('patchwire', 'patchwire-agent')
+            $data = Import-PowerShellDataFile $path
+            $data.CmdletsToExport | Should -Not -Contain '*'
+            $data.AliasesToExport | Should -Not -Contain '*'
+        }
+    }
+
+    It 'shows one syntax block per parameter set' {
+        $syntax = @((Get-Help Invoke-PatchwirePatch).syntax.syntaxItem)
+        $syntax.Count | Should -Be @((Get-Command Invoke-PatchwirePatch).ParameterSets).Count
+        foreach ($item in $syntax) {
+            $names = @($item.parameter.name)
+            ($names -contains 'InputObject' -and $names -contains 'Path') | Should -BeFalse -Because 'they are in different parameter sets'
+        }
+    }
+
+    It 'names nullable parameters by their type, not Nullable`1' {
+        $text = Get-Help Start-PatchwireAgent | Out-String -Width 300
+        $text | Should -Match '-Port <Int32>'
+        $text | Should -Not -Match 'Nullable'
+    }
+
+    It '<_> has INPUTS, OUTPUTS and default values in its help' -ForEach $CmdletNames {
+        $help = Get-Help $_ -Full
+        @($help.inputTypes.inputType).Count | Should -BeGreaterThan 0
+        @($help.returnValues.returnValue).Count | Should -BeGreaterThan 0
+        foreach ($p in @($help.parameters.parameter | Where-Object { $_.name })) { $p.defaultValue | Should -Not -BeNullOrEmpty -Because "-$($p.name) needs a default value (None is fine)" }
+    }
+
+    It 'fills defaults that a cmdlet really has' {
+        (Get-Help Set-PatchwireConfiguration -Parameter TimeoutSec).defaultValue | Should -Be '10'
+        ((Get-Help Get-PatchwireUser -Full).inputTypes.inputType.type.name -join ' ') | Should -Match 'System.String'
+        (Get-Help Get-PatchwireUser -Full).returnValues.returnValue.type.name | Should -Be 'Patchwire.PowerShell.Users.PatchwireUser'
+    }
+
+    It 'has an about_Patchwire topic' {
+        $about = Get-Help about_Patchwire | Out-String
+        $about | Should -Match 'about_Patchwire'
+        $about | Should -Match 'New-PatchwireUser'
+    }
+
+    It 'completes user names from the registry' {
+        $saved = $env:PW_HOME
+        try {
+            $env:PW_HOME = Join-Path $TestDrive ([guid]::NewGuid())
+            'anna', 'andre', 'ben' | New-PatchwireUser | Out-Null
+            foreach ($command in 'Get-PatchwireUser ', 'Remove-PatchwireUser -Name ', 'Reset-PatchwireUserToken ', 'Disable-PatchwireUser ') {
+                $line = "${command}an"
+                @((TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches.CompletionText) | Should -Be @('andre', 'anna') -Because $command
+            }
+        }
+        finally { $env:PW_HOME = $saved }
+    }
+
+    It 'completes project names from the current folder and its sibling projects' {
+        $parent = Join-Path $TestDrive 'src'
+        foreach ($name in 'team-app', 'team-lib', 'notes') { New-Item -ItemType Directory -Path (Join-Path $parent $name) -Force | Out-Null }
+        New-Item -ItemType Directory -Path (Join-Path $parent 'team-lib/.git') -Force | Out-Null
+        Set-Content (Join-Path $parent 'team-app/patchwire.yml') 'project: shop'
+        Push-Location (Join-Path $parent 'team-app')
+        try {
+            $line = 'Sync-PatchwireProject -Project '
+            $matches = @((TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches.CompletionText)
+            $matches | Should -Contain 'shop'
+            $matches | Should -Contain 'team-app'
+            $matches | Should -Contain 'team-lib'
+            $matches | Should -Not -Contain 'notes'
+        }
+        finally { Pop-Location }
+    }
+}
+
 Describe 'The packaged module folder' {
     It 'imports by name once copied into a folder of PSModulePath' {
         $modules = Join-Path $TestDrive 'Modules'

@@ -59,4 +59,21 @@ Describe 'User administration as an admin meets it' {
         $LASTEXITCODE | Should -Be 0
         (Get-PatchwireUser).Count | Should -Be 0
     }
+
+    It 'shows a rotated token even right after a user table in the same output' {
+        New-PatchwireUser ana | Out-Null
+        $text = & { Get-PatchwireUser; Reset-PatchwireUserToken ana -Confirm:$false } | Out-String -Width 80
+        $text | Should -Match 'Name\s+Status\s+CreatedAt\s+LastSeen'
+        $text | Should -Match 'Token\s*:\s*pw_[0-9a-f]{64}\s+\(save this'
+        $text = & { Get-PatchwireUser; New-PatchwireUser ben } | Out-String -Width 80
+        $text | Should -Match 'Token\s*:\s*pw_[0-9a-f]{64}'
+    }
+
+    It 'says "No user named" for a missing user under -NonInteractive, without a prompt' {
+        New-PatchwireUser ana | Out-Null
+        $out = Invoke-ChildPwsh -NoProfile -NonInteractive -Command "Import-Module '$Manifest'; `$env:PW_HOME = '$env:PW_HOME'; Remove-PatchwireUser nobody; Reset-PatchwireUserToken nobody; Disable-PatchwireUser nobody" 2>&1 | Out-String
+        ([regex]::Matches($out, "No user named 'nobody'")).Count | Should -Be 3 -Because $out
+        $out | Should -Not -Match 'NonInteractive mode'
+        (Get-PatchwireUser).Name | Should -Be 'ana'
+    }
 }

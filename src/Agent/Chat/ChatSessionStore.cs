@@ -84,6 +84,12 @@ public sealed class ChatSessionStore
         lock (_gate) return _sessions.TryGetValue((user, uuid), out var s) ? s.Copy() : null;
     }
 
+    /// <summary>Copies of one user's sessions, oldest first.</summary>
+    public IReadOnlyList<ChatSession> ListOf(string user)
+    {
+        lock (_gate) return _sessions.Values.Where(s => s.User == user).OrderBy(s => s.CreatedAt).Select(s => s.Copy()).ToList();
+    }
+
     /// <summary>
     /// Marks the session's next turn as in flight (creating the session on its first turn) and returns a copy of
     /// the session as the turn starts; refuses a second concurrent turn or a turn for another project.

@@ -5,15 +5,22 @@ using Patchwire.Agent.Identity;
 
 namespace Patchwire.Agent.Chat;
 
-/// <summary>GET /session/{uuid}/status and DELETE /session/{uuid}, as upstream. Only the caller's own sessions exist for them.</summary>
+/// <summary>
+/// GET /session/{uuid}/status and DELETE /session/{uuid}, as upstream, and GET /sessions (the caller's sessions,
+/// oldest first). Only the caller's own sessions exist for them.
+/// </summary>
 public static class SessionEndpoints
 {
     public static IEndpointRouteBuilder MapSessionEndpoints(this IEndpointRouteBuilder app)
     {
+        app.MapGet("/sessions", List);
         app.MapGet("/session/{uuid}/status", Status);
         app.MapDelete("/session/{uuid}", Delete);
         return app;
     }
+
+    private static Ok<SessionList> List(ClaimsPrincipal caller, ChatSessionStore store) =>
+        TypedResults.Ok(new SessionList(store.ListOf(caller.CallerName()).Select(StatusOf).ToList()));
 
     private static Results<Ok<SessionStatus>, JsonHttpResult<ApiError>> Status(string uuid, ClaimsPrincipal caller, ChatSessionStore store)
     {
@@ -32,6 +39,9 @@ public static class SessionEndpoints
     }
 
     private static JsonHttpResult<ApiError> NotFound() => ApiErrors.NotFound("session not found");
+
+    /// <summary>GET /sessions's answer: the items are exactly what /status answers.</summary>
+    public sealed record SessionList(IReadOnlyList<SessionStatus> Sessions);
 
     /// <summary>GET /session/{uuid}/status's answer.</summary>
     public sealed record SessionStatus(

@@ -1,4 +1,5 @@
 using System.Collections;
+using Patchwire.Agent.Sandbox;
 using Patchwire.Core.Configuration;
 
 namespace Patchwire.Agent.Configuration;
@@ -34,6 +35,9 @@ public sealed class AgentOptions
     public TimeSpan SyncMaintenanceInterval { get; init; } = TimeSpan.FromHours(1);
     /// <summary>How often remembered last-seen times are written to the registry. PW_LAST_SEEN_FLUSH_SEC, default 60.</summary>
     public required TimeSpan LastSeenFlushInterval { get; init; }
+
+    /// <summary>The AI sandbox: PW_SANDBOX, PW_SANDBOX_NETWORK, PW_AI_CREDENTIALS, PW_AI_ENV (SPEC section 14).</summary>
+    public SandboxSettings Sandbox { get; init; } = new();
 
     public string SessionsFile => Path.Combine(Home, "agent-sessions.json");
     public string StateDirectory => Path.Combine(Home, "agent-state");
@@ -83,6 +87,7 @@ public sealed class AgentOptions
             MaxCheckoutFiles = Long(env, "PW_MAX_CHECKOUT_FILES", 200_000, 1, int.MaxValue),
             SyncMaintenanceInterval = TimeSpan.FromSeconds(Int(env, "PW_SYNC_MAINTENANCE_SEC", 3600, 0, 30 * 86400)),
             LastSeenFlushInterval = TimeSpan.FromSeconds(Int(env, "PW_LAST_SEEN_FLUSH_SEC", 60, 1, 86400)),
+            Sandbox = SandboxSettings.FromEnvironment(env),
         };
     }
 

@@ -1,4 +1,5 @@
 using Patchwire.Agent.Configuration;
+using Patchwire.Agent.Sandbox;
 
 namespace Patchwire.Agent.Health;
 
@@ -9,8 +10,8 @@ public static class HealthEndpoints
 
     public static IEndpointRouteBuilder MapHealthEndpoints(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/health", (AgentOptions options) =>
-            Results.Json(new { ok = true, version = Version, claude = new { found = CommandResolver.Resolve(options.AiBin) is not null } }));
+        app.MapGet("/health", (AgentOptions options, AiSandbox sandbox) =>
+            Results.Json(new { ok = true, version = Version, claude = new { found = CommandResolver.Resolve(options.AiBin) is not null }, sandbox = sandbox.InUse }));
         return app;
     }
 }

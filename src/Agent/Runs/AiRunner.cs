@@ -2,15 +2,19 @@ using System.Diagnostics;
 using System.Text;
 using Patchwire.Agent.Configuration;
 using Patchwire.Agent.Health;
+using Patchwire.Agent.Sandbox;
 
 namespace Patchwire.Agent.Runs;
 
 /// <summary>
-/// Runs the AI command (PW_AI_BIN + PW_AI_ARGS) in a checkout: the prompt on stdin, stdout and stderr captured up to
-/// <see cref="OutputLimitBytes"/> each, none of the agent's secrets in its environment, and PW_TIMEOUT_SEC (or
-/// cancellation, e.g. the client going away) killing its whole process group, grandchildren included.
+/// Runs the AI command (PW_AI_BIN + PW_AI_ARGS) in a checkout: inside the sandbox (<see cref="AiSandbox"/>) when there
+/// is one, with an allowlisted environment and the user's private HOME, the prompt on stdin, stdout and stderr captured
+/// up to <see cref="OutputLimitBytes"/> each, and PW_TIMEOUT_SEC (or cancellation, e.g. the client going away) killing
+/// its whole process group, grandchildren included. The pid on record is setsid's, i.e. bwrap's when sandboxed: the
+/// leader of the process group that holds the sandbox's PID 1, whose death takes the whole sandbox with it. bwrap
+/// also dies with the agent (--die-with-parent), so a killed agent leaves no sandboxed AI at work.
 /// </summary>
-public sealed class AiRunner(AgentOptions options)
+public sealed class AiRunner(AgentOptions options, AiSandbox sandbox)
 {
     public const int OutputLimitBytes = 1024 * 1024;
 
@@ -22,6 +26,7 @@ public sealed class AiRunner(AgentOptions options)
     {
         var command = CommandResolver.Resolve(options.AiBin)
             ?? throw new AiStartException($"The AI command '{options.AiBin}' was not found (PW_AI_BIN). Install it or point PW_AI_BIN at it.");
+        var launch = sandbox.Prepare(workingDirectory, command);
         var psi = new ProcessStartInfo
         {
             WorkingDirectory = workingDirectory,
@@ -30,24 +35,26 @@ public sealed class AiRunner(AgentOptions options)
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        if (ProcessGroup.Launcher is { } setsid)
+        var commandLine = new List<string>();
+        if (launch.Wrapper is { } wrapper)
         {
-            psi.FileName = setsid;
-            psi.ArgumentList.Add(command);
+            commandLine.Add(wrapper);
+            commandLine.AddRange(launch.WrapperArgs);
         }
-        else
-        {
-            psi.FileName = command;
-        }
+        commandLine.Add(command);
+        if (ProcessGroup.Launcher is { } setsid) commandLine.Insert(0, setsid);
+        psi.FileName = commandLine[0];
+        foreach (var part in commandLine.Skip(1)) psi.ArgumentList.Add(part);
         foreach (var arg in options.AiArgs) psi.ArgumentList.Add(arg);
         foreach (var arg in extras?.ExtraArgs ?? Array.Empty<string>()) psi.ArgumentList.Add(arg);
-        ScrubEnvironment(psi.Environment);
+        AiEnvironment.Apply(psi.Environment, launch.PrivateHome, options.Sandbox.ExtraEnvironment);
 
         var process = new Process { StartInfo = psi };
         var clock = Stopwatch.StartNew();
         try
         {
-            if (!process.Start()) throw new AiStartException($"The AI command '{options.AiBin}' did not start.");
+            if (!await ProcessGroup.StartOnLauncherThreadAsync(process).ConfigureAwait(false))
+                throw new AiStartException($"The AI command '{options.AiBin}' did not start.");
         }
         catch (System.ComponentModel.Win32Exception ex)
         {
@@ -106,22 +113,6 @@ public sealed class AiRunner(AgentOptions options)
         }
         await stdout.DrainAsync(stream, cancellationToken, lines.Write).ConfigureAwait(false);
         lines.Complete();
-    }
-
-    private static readonly string[] SecretMarkers = { "TOKEN", "SECRET", "PASSWORD", "PASSWD", "KEY", "CREDENTIAL", "AUTH" };
-
-    /// <summary>
-    /// Removes the agent's secrets: PW_AGENT_TOKEN, PW_TOKEN and every other PW_* variable whose name says it holds a
-    /// secret. Other PW_* settings (a stand-in's knobs, for example) and the AI's own variables (its API key) stay.
-    /// </summary>
-    internal static void ScrubEnvironment(IDictionary<string, string?> environment)
-    {
-        foreach (var key in environment.Keys.ToList())
-        {
-            var upper = key.ToUpperInvariant();
-            if (upper.StartsWith("PW_", StringComparison.Ordinal) && SecretMarkers.Any(upper.Contains))
-                environment.Remove(key);
-        }
     }
 
     private static void KillTree(Process process, int pid)

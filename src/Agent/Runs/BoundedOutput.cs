@@ -14,8 +14,6 @@ public sealed class BoundedOutput
 
     public BoundedOutput(int limit) => _kept = new byte[limit];
 
-    public long DroppedBytes => Interlocked.Read(ref _dropped);
-
     /// <param name="observe">Sees every chunk read, kept or dropped (e.g. to split it into lines as it arrives).</param>
     public async Task DrainAsync(Stream stream, CancellationToken cancellationToken, Action<ReadOnlySpan<byte>>? observe = null)
     {

@@ -1,3 +1,5 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Runtime.InteropServices;
 
 namespace Patchwire.Agent.Runs;
@@ -14,6 +16,35 @@ public static class ProcessGroup
     /// <summary>The setsid launcher, or null where there is none.</summary>
     public static string? Launcher { get; } =
         OperatingSystem.IsLinux() ? new[] { "/usr/bin/setsid", "/bin/setsid" }.FirstOrDefault(File.Exists) : null;
+
+    private static readonly BlockingCollection<(Process Process, TaskCompletionSource<bool> Started)> StartRequests = new();
+    private static readonly Lazy<Thread> StartThread = new(() =>
+    {
+        var thread = new Thread(() =>
+        {
+            foreach (var (process, started) in StartRequests.GetConsumingEnumerable())
+            {
+                try { started.SetResult(process.Start()); }
+                catch (Exception ex) { started.SetException(ex); }
+            }
+        })
+        { IsBackground = true, Name = "patchwire-ai-launcher" };
+        thread.Start();
+        return thread;
+    });
+
+    /// <summary>
+    /// Starts <paramref name="process"/> from one thread that lives as long as the agent. Linux ties a child's
+    /// parent-death signal (bwrap's --die-with-parent) to the thread that forked it, and .NET forks on the calling
+    /// thread: started from a pool thread that later retires, the AI would be killed mid-run.
+    /// </summary>
+    public static Task<bool> StartOnLauncherThreadAsync(Process process)
+    {
+        _ = StartThread.Value;
+        var started = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+        StartRequests.Add((process, started));
+        return started.Task;
+    }
 
     /// <summary>SIGKILL to every process in group <paramref name="groupId"/>; false when no such group exists.</summary>
     public static bool KillGroup(int groupId)

@@ -61,10 +61,11 @@ public sealed class RunRecovery(RunJournal journal, ILogger<RunRecovery> log)
         // SIGKILL takes effect only when the target next runs (late on a loaded box), and a process forked while
         // /proc was being listed can be missed by that pass: scan again until a pass finds none of them alive.
         var deadline = DateTime.UtcNow + KillWaitLimit;
+        var sandboxes = new HashSet<string>(StringComparer.Ordinal);
         while (true)
         {
             var alive = 0;
-            foreach (var pid in LiveProcesses(sessionId, realCheckout))
+            foreach (var pid in LiveProcesses(sessionId, realCheckout, sandboxes))
             {
                 ProcessGroup.KillProcess(pid);
                 alive++;
@@ -81,10 +82,17 @@ public sealed class RunRecovery(RunJournal journal, ILogger<RunRecovery> log)
 
     private static readonly TimeSpan KillWaitLimit = TimeSpan.FromSeconds(10);
 
-    /// <summary>Processes of the session, not yet exited (a zombie has), whose working folder is in the checkout.</summary>
-    private static List<int> LiveProcesses(int sessionId, string realCheckout)
+    /// <summary>
+    /// Processes, not yet exited (a zombie has), of the session whose working folder is in the checkout; and every
+    /// process of the PID namespaces those live in, other than the agent's own: a sandboxed AI's children that left
+    /// the session or the checkout die with their sandbox's PID 1, but only once it is fully gone may the checkout be
+    /// reset. <paramref name="sandboxes"/> keeps the namespaces found across passes.
+    /// </summary>
+    private static List<int> LiveProcesses(int sessionId, string realCheckout, HashSet<string> sandboxes)
     {
         var found = new List<int>();
+        var ownNamespace = PidNamespace("/proc/self");
+        var others = new List<(int Pid, string Namespace)>();
         foreach (var dir in Directory.EnumerateDirectories("/proc"))
         {
             if (!int.TryParse(Path.GetFileName(dir), out var pid)) continue;
@@ -93,13 +101,25 @@ public sealed class RunRecovery(RunJournal journal, ILogger<RunRecovery> log)
                 var stat = File.ReadAllText(Path.Combine(dir, "stat"));
                 // Fields after the parenthesised command name: state ppid pgrp session ...
                 var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-                if (fields.Length < 4 || fields[0] is "Z" or "X" || !int.TryParse(fields[3], out var session) || session != sessionId) continue;
+                if (fields.Length < 4 || fields[0] is "Z" or "X") continue;
+                var ns = PidNamespace(dir);
+                if (ns is not null && ns != ownNamespace) others.Add((pid, ns));
+                if (!int.TryParse(fields[3], out var session) || session != sessionId) continue;
                 var cwd = new DirectoryInfo(Path.Combine(dir, "cwd")).LinkTarget;
                 if (cwd is null || !(cwd.TrimEnd('/') + "/").StartsWith(realCheckout, StringComparison.Ordinal)) continue;
                 found.Add(pid);
+                if (ns is not null && ns != ownNamespace) sandboxes.Add(ns);
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException) { }
         }
+        foreach (var (pid, ns) in others)
+            if (sandboxes.Contains(ns) && !found.Contains(pid)) found.Add(pid);
         return found;
+    }
+
+    private static string? PidNamespace(string procDir)
+    {
+        try { return new FileInfo(Path.Combine(procDir, "ns", "pid")).LinkTarget; }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException) { return null; }
     }
 }

@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Patchwire.Agent.Configuration;
 using Patchwire.Agent.Policy;
 using Patchwire.Core.Protocol;
+using Patchwire.Agent.Sandbox;
 
 namespace Patchwire.Agent.Runs;
 
@@ -15,6 +16,7 @@ public static class RunsModule
             var options = sp.GetRequiredService<AgentOptions>();
             return new RunScheduler(options.MaxConcurrentTotal, options.MaxConcurrentPerUser);
         });
+        services.AddSingleton<AiSandbox>();
         services.AddSingleton<AiRunner>();
         services.AddSingleton<RunJournal>();
         services.AddSingleton<RunExecutor>();

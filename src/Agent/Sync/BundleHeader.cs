@@ -75,6 +75,5 @@ public sealed class BundleHeader
     private static bool StartsWithSignature(byte[] buffer) =>
         buffer.AsSpan(0, 16).SequenceEqual("# v2 git bundle\n"u8) || buffer.AsSpan(0, 16).SequenceEqual("# v3 git bundle\n"u8);
 
-    public static bool IsObjectId(string text) =>
-        text.Length == 40 && text.All(c => c is >= '0' and <= '9' or >= 'a' and <= 'f');
+    public static bool IsObjectId(string text) => text.Length == 40 && Patchwire.Core.Protocol.ObjectIds.IsObjectId(text);
 }

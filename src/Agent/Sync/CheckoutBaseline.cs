@@ -7,7 +7,7 @@ namespace Patchwire.Agent.Sync;
 /// </summary>
 public static class CheckoutBaseline
 {
-    public const string BaselineRef = "refs/patchwire/baseline";
+    public const string BaselineRef = Patchwire.Core.Protocol.GitRefs.Baseline;
 
     /// <summary>
     /// For the git calls of a sync: a sync is redone from the laptop if a power cut loses it, and an fsync right after

@@ -19,7 +19,7 @@ public sealed class SnapshotReceiver(AgentOptions options, CheckoutLocks locks, 
     /// <summary>fsck findings git only warns about by default; in a snapshot they can only be an attack.</summary>
     private const string StrictChecks = "hasDot=error,hasDotdot=error,hasDotgit=error,fullPathname=error,emptyName=error,badFilemode=error,zeroPaddedFilemode=error";
 
-    public static string ExpectedRef(string project) => "refs/patchwire/snapshots/" + project;
+    public static string ExpectedRef(string project) => Patchwire.Core.Protocol.GitRefs.Snapshot(project);
 
     public async Task<IResult> ReceiveAsync(HttpContext context, string user, string project, string checkout)
     {
@@ -47,7 +47,7 @@ public sealed class SnapshotReceiver(AgentOptions options, CheckoutLocks locks, 
             if (CheckoutBaseline.HasOwnRepository(checkout)) GitDirGuard.Canonicalize(checkout);
             var (previous, missing) = await CheckoutBaseline.ProbeAsync(checkout, header.Prerequisites, cancellationToken);
             if (missing is not null)
-                return JsonErrors.Result(409, "bundle base missing", new { message = "The agent does not have the snapshot this bundle builds on; send a full bundle.", missing });
+                return JsonErrors.Result(409, Patchwire.Core.Protocol.HttpErrors.BundleBaseMissing, new { message = "The agent does not have the snapshot this bundle builds on; send a full bundle.", missing });
 
             var created = false;
             if (!CheckoutBaseline.HasOwnRepository(checkout) || !File.Exists(Path.Combine(checkout, ".git", "HEAD")))

@@ -27,7 +27,7 @@ public static class SyncModule
             var checkout = paths.Resolve(caller.CallerName(), project);
             if (checkout is null) return ApiErrors.BadRequest("invalid project name");
             var baseline = await CheckoutBaseline.CurrentAsync(checkout, context.RequestAborted);
-            return TypedResults.Ok(new BaselineAnswer(project, baseline, options.MaxBundleBytes));
+            return TypedResults.Ok(new BaselineAnswer(project, baseline, options.MaxBundleBytes, options.MaxPromptBytes));
         }).RequireUserPolicyForRouteProject(counts: false);
 
         app.MapPost("/sync/{project}", async Task<IResult> (HttpContext context, ClaimsPrincipal caller, string project, ProjectPaths paths, SnapshotReceiver receiver) =>
@@ -40,5 +40,5 @@ public static class SyncModule
         return app;
     }
 
-    public sealed record BaselineAnswer(string Project, string? Baseline, long MaxBundleBytes);
+    public sealed record BaselineAnswer(string Project, string? Baseline, long MaxBundleBytes, long MaxPromptBytes);
 }

@@ -9,7 +9,7 @@ namespace Patchwire.PowerShell.Agent;
 [Cmdlet(VerbsLifecycle.Start, "PatchwireAgent")]
 [OutputType(typeof(string))]
 [Synopsis("Runs the Patchwire agent in the foreground until Ctrl+C.")]
-[Description("Starts the agent shipped in the module folder on the dotnet host. Parameters override the PW_* environment variables for this run only. Its output (the listening line, caps, audit path, warnings) is written as it arrives; a bad setting stops it with one line naming the variable.")]
+[Description("Starts the agent shipped in the module folder on the dotnet host. Parameters override the PW_* environment variables for this run only. Its output (the listening line, caps and audit path, the AI command and whether it was found, warnings) is written as it arrives; a bad setting, a port in use or a folder it cannot write stops it with one line saying what to do. Ctrl+C stops the agent gracefully; if this PowerShell ends any other way (SIGTERM, a closed terminal) the agent stops too, so it never keeps the port.")]
 [Example("Start-PatchwireAgent", "Runs the agent with settings from the environment (default http://127.0.0.1:7878).")]
 [Example("Start-PatchwireAgent -ListenAddress 0.0.0.0 -Port 7878 -MaxConcurrentTotal 4", "Listens on every interface with four run slots.")]
 public sealed class StartPatchwireAgentCommand : PSCmdlet
@@ -67,6 +67,9 @@ public sealed class StartPatchwireAgentCommand : PSCmdlet
         Set("PW_MAX_CONCURRENT_TOTAL", MaxConcurrentTotal);
         Set("PW_MAX_CONCURRENT_PER_USER", MaxConcurrentPerUser);
         Set("PW_TIMEOUT_SEC", TimeoutSec);
+        // The agent stops when this pipe closes: whatever ends this pwsh (Ctrl+C, SIGTERM, a closed terminal, a
+        // kill -9) closes it, so the agent is never left running orphaned and holding the port.
+        Set("PW_AGENT_EXIT_WITH_STDIN", "1");
 
         var lines = new BlockingCollection<(bool IsError, string Line)>();
         _process = new Process { StartInfo = start, EnableRaisingEvents = true };
@@ -82,27 +85,36 @@ public sealed class StartPatchwireAgentCommand : PSCmdlet
         _process.BeginOutputReadLine();
         _process.BeginErrorReadLine();
 
-        var errors = new List<string>();
+        // The agent's own one-line failures ("patchwire-agent: port 7878 ... in use") become this cmdlet's error when it
+        // exits, so they are not echoed first; anything else on its stderr (its logger) is shown as it comes.
+        var failures = new List<string>();
+        void Show((bool IsError, string Line) item)
+        {
+            if (!item.IsError) WriteObject(item.Line);
+            else if (item.Line.StartsWith("patchwire-agent: warning: ", StringComparison.Ordinal)) WriteWarning(item.Line.Substring("patchwire-agent: warning: ".Length));
+            else if (item.Line.StartsWith("patchwire-agent:", StringComparison.Ordinal)) failures.Add(item.Line);
+            else Host.UI.WriteErrorLine(item.Line);
+        }
         while (true)
         {
             if (lines.TryTake(out var item, 200))
             {
-                if (item.IsError) { errors.Add(item.Line); Host.UI.WriteErrorLine(item.Line); }
-                else WriteObject(item.Line);
+                Show(item);
                 continue;
             }
             if (_process.HasExited)
             {
                 _process.WaitForExit();
-                while (lines.TryTake(out item)) { if (item.IsError) { errors.Add(item.Line); Host.UI.WriteErrorLine(item.Line); } else WriteObject(item.Line); }
+                while (lines.TryTake(out item)) Show(item);
                 break;
             }
         }
         if (_process.ExitCode != 0)
         {
-            var message = errors.LastOrDefault(l => l.StartsWith("patchwire-agent:", StringComparison.Ordinal)) ?? $"The agent exited with code {_process.ExitCode}.";
+            var message = failures.LastOrDefault() ?? $"The agent exited with code {_process.ExitCode}.";
             ThrowTerminatingError(new ErrorRecord(new InvalidOperationException(message), "Patchwire.AgentFailed", ErrorCategory.InvalidArgument, null));
         }
+        foreach (var line in failures) WriteWarning(line);
     }
 
     protected override void StopProcessing()
@@ -111,8 +123,10 @@ public sealed class StartPatchwireAgentCommand : PSCmdlet
         if (process is null || process.HasExited) return;
         try
         {
-            if (RuntimeInformation.IsOSPlatform(OSPlatform.Windows)) process.Kill();
-            else Process.Start("kill", $"-TERM {process.Id}")?.WaitForExit();
+            // Closing its stdin is a graceful stop on every OS (checkouts restored, last-seen times written);
+            // on Unix SIGTERM says the same at once.
+            try { process.StandardInput.Close(); } catch (IOException) { }
+            if (!RuntimeInformation.IsOSPlatform(OSPlatform.Windows)) Process.Start("kill", $"-TERM {process.Id}")?.WaitForExit();
             if (!process.WaitForExit(20000)) process.Kill();
         }
         catch (InvalidOperationException) { }

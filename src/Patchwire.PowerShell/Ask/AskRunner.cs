@@ -1,46 +1,36 @@
 using System.Net.Http;
-using System.Text.Json;
+using System.Management.Automation;
 using Patchwire.Core.Protocol;
 using Patchwire.PowerShell.Client;
+using Patchwire.PowerShell.Common;
 using Patchwire.PowerShell.Patch;
 using Patchwire.PowerShell.Sync;
 
 namespace Patchwire.PowerShell.Ask;
 
 /// <summary>The run failed on the agent: its 'error' event (run_failed, diff_failed, internal), or a broken stream.</summary>
-public sealed class AskFailedException(string code, string message) : Exception(message)
+public sealed class AskFailedException(string code, string message)
+    : PatchwireException(message, ErrorIds.AskPrefix + code, code is "connection_lost" ? ErrorCategory.ConnectionError : ErrorCategory.InvalidResult)
 {
     public string Code { get; } = code;
 }
 
-/// <summary>What the person waiting should be told, as the ask goes.</summary>
-public sealed class AskProgress(string stage, string message, int? position = null)
-{
-    public const string Syncing = "syncing";
-    public const string Queued = "queued";
-    public const string Asking = "asking";
-    public string Stage { get; } = stage;
-    public string Message { get; } = message;
-    public int? Position { get; } = position;
-}
-
 /// <summary>
-/// One ask: optionally sync the project, POST /ask with the baseline, and read the NDJSON stream event by event as it
-/// arrives (queued, accepted, then result or error). Cancelling closes the connection, which makes the agent drop the
-/// request from its queue or stop the run.
+/// One ask, for Invoke-PatchwireAsk and 'patchwire ask' alike: optionally sync the project, POST /ask with the baseline,
+/// and read the NDJSON stream event by event as it arrives (queued, accepted, then result or error). Cancelling closes
+/// the connection, which makes the agent drop the request from its queue or stop the run.
 /// </summary>
 public static class AskRunner
 {
-    public static async Task<PatchwireAskResult> RunAsync(ClientSettings settings, string prompt, bool sync, Action<AskProgress> report, CancellationToken cancellationToken)
+    public static async Task<PatchwireAskResult> RunAsync(ClientSettings settings, string prompt, bool sync, Action<RunProgress> report, CancellationToken cancellationToken)
     {
         if (string.IsNullOrWhiteSpace(prompt)) throw new ArgumentException("The prompt is empty.");
         var started = DateTime.UtcNow;
         using var client = new AgentClient(settings);
-        var baseline = sync ? await SyncAsync(settings, client, report, cancellationToken).ConfigureAwait(false) : null;
+        var baseline = sync ? await ProjectSync.SyncForRunAsync(settings, client, prompt, report, cancellationToken).ConfigureAwait(false) : null;
 
-        var body = new Dictionary<string, string> { ["prompt"] = prompt, ["project"] = settings.Project };
-        if (baseline is not null) body["baseline"] = baseline;
-        using var events = await AgentEventStream.PostAsync(client, "ask", body, cancellationToken).ConfigureAwait(false);
+        var body = new AskRequest { Prompt = prompt, Project = settings.Project, Baseline = baseline };
+        using var events = await AgentEventStream.PostAsync(client, Routes.Ask, body, cancellationToken).ConfigureAwait(false);
 
         var queueWait = TimeSpan.Zero;
         while (true)
@@ -63,45 +53,45 @@ public static class AskRunner
             if (e is null)
                 throw new AskFailedException("connection_lost", $"The agent at {settings.AgentUrl} closed the stream before sending a result. The agent may have restarted: check with 'patchwire doctor', then ask again.");
 
-            switch (e.Type)
+            try
             {
-                case EventTypes.Queued:
-                    var position = (int)e.Number("position");
-                    report(new AskProgress(AskProgress.Queued, $"Queued — position {position}…", position));
-                    break;
-                case EventTypes.Accepted:
-                    queueWait = TimeSpan.FromMilliseconds(e.Number("queueWaitMs"));
-                    report(new AskProgress(AskProgress.Asking, "Asking Patchwire…"));
-                    break;
-                case EventTypes.Result:
-                    var result = JsonSerializer.Deserialize<ResultEvent>(e.Json.GetRawText(), ProtocolJson.Options)!;
-                    return new PatchwireAskResult
-                    {
-                        Project = settings.Project,
-                        ProjectRoot = settings.ProjectRoot,
-                        Baseline = result.Baseline ?? baseline,
-                        Diff = result.Diff ?? "",
-                        Files = UnifiedDiff.Files(result.Diff ?? "").ToArray(),
-                        ExitCode = result.ExitCode,
-                        Duration = TimeSpan.FromMilliseconds(result.DurationMs),
-                        QueueWait = queueWait,
-                        Elapsed = DateTime.UtcNow - started,
-                        Stdout = result.Stdout ?? "",
-                        Stderr = result.Stderr ?? "",
-                    };
-                case EventTypes.Error:
-                    var error = JsonSerializer.Deserialize<ErrorEvent>(e.Json.GetRawText(), ProtocolJson.Options)!;
-                    throw new AskFailedException(error.Code ?? ErrorCodes.Internal, Explain(error.Code, error.Message));
+                switch (e.Type)
+                {
+                    case EventTypes.Queued:
+                        var position = e.As<QueuedEvent>().Position;
+                        report(new RunProgress(RunProgress.Queued, $"Queued — position {position}…", position));
+                        break;
+                    case EventTypes.Accepted:
+                        queueWait = TimeSpan.FromMilliseconds(e.As<AcceptedEvent>().QueueWaitMs);
+                        report(new RunProgress(RunProgress.Asking, "Asking Patchwire…"));
+                        break;
+                    case EventTypes.Result:
+                        var result = e.As<ResultEvent>();
+                        var diff = result.Diff ?? "";
+                        return new PatchwireAskResult
+                        {
+                            Project = settings.Project,
+                            ProjectRoot = settings.ProjectRoot,
+                            Baseline = result.Baseline ?? baseline,
+                            Diff = diff,
+                            Files = FileChanges.From(result.Changes, diff),
+                            ExitCode = result.ExitCode,
+                            Duration = TimeSpan.FromMilliseconds(result.DurationMs),
+                            QueueWait = queueWait,
+                            Elapsed = DateTime.UtcNow - started,
+                            Stdout = result.Stdout ?? "",
+                            Stderr = result.Stderr ?? "",
+                        };
+                    case EventTypes.Error:
+                        var error = e.As<ErrorEvent>();
+                        throw new AskFailedException(error.Code ?? ErrorCodes.Internal, Explain(error.Code, error.Message));
+                }
+            }
+            catch (InvalidDataException ex)
+            {
+                throw new AskFailedException("bad_stream", ex.Message);
             }
         }
-    }
-
-    /// <summary>Syncs the project before an ask or a chat turn, reporting each step; returns the baseline the agent now has.</summary>
-    internal static async Task<string> SyncAsync(ClientSettings settings, AgentClient client, Action<AskProgress> report, CancellationToken cancellationToken)
-    {
-        report(new AskProgress(AskProgress.Syncing, "Syncing…"));
-        var synced = await ProjectSync.SyncAsync(settings, client, new Progress(m => report(new AskProgress(AskProgress.Syncing, m))), cancellationToken).ConfigureAwait(false);
-        return synced.Baseline;
     }
 
     private static string Explain(string? code, string? message) => code switch
@@ -110,9 +100,4 @@ public static class AskRunner
         ErrorCodes.DiffFailed => $"The agent could not compute the diff (diff_failed): {message}",
         _ => $"The agent reported an error ({code}): {message}",
     };
-
-    private sealed class Progress(Action<string> report) : IProgress<string>
-    {
-        public void Report(string value) => report(value);
-    }
 }

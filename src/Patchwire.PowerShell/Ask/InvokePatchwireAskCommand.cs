@@ -3,19 +3,18 @@ using Patchwire.PowerShell.Client;
 using Patchwire.PowerShell.Common;
 using Patchwire.PowerShell.Help;
 using Patchwire.PowerShell.Patch;
-using Patchwire.PowerShell.Sync;
 
 namespace Patchwire.PowerShell.Ask;
 
 [Cmdlet(VerbsLifecycle.Invoke, "PatchwireAsk", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
 [OutputType(typeof(PatchwireAskResult))]
 [Synopsis("Asks the team's Patchwire agent to change this project and returns the diff as an object; -Apply applies it.")]
-[Description("Syncs the project's working tree to the agent (tracked and untracked, never ignored files), sends the prompt with POST /ask, shows progress (Syncing…, Queued — position N…, Asking Patchwire…) and returns a PatchwireAskResult: Diff, Files (Path, Status, LinesAdded, LinesRemoved), ExitCode, Duration, QueueWait, Stdout, Stderr, Baseline, Project. With -Apply the diff is applied to your working tree after ShouldProcess (-WhatIf, -Confirm): 'git apply --check' then 'git apply'; when your tree moved since the sync, a 3-way merge; never half applied. A diff that cannot be applied is saved to .patchwire/last.patch and a non-terminating error says what to do. An 'error' from the agent is a terminating error with its code. Ctrl+C cancels: the agent drops the request from its queue or stops the run. Settings come from the environment, patchwire.yml and $PW_HOME/env (see Get-PatchwireConfiguration).")]
+[Description("Syncs the project's working tree to the agent (tracked and untracked, never ignored files), sends the prompt with POST /ask, shows progress (Syncing…, Queued — position N…, Asking Patchwire…) and returns a PatchwireAskResult: Diff, Files (Path, Status, LinesAdded, LinesRemoved), ExitCode, Duration, QueueWait, Stdout, Stderr, Baseline, Project. The result's Reply is the AI's answer in words (its standard output). With -Apply the diff is applied to your working tree after ShouldProcess (-Confirm): 'git apply --check' then 'git apply'; when your tree moved since the sync, a 3-way merge; never half applied. A run is never lost: when the diff is not applied (declined, -Confirm without a terminal, a conflict, the AI exited non-zero, Ctrl+C at the prompt) it is saved to .patchwire/patches/<time>-<run id>.patch (the newest 20 kept; .patchwire/last.patch is a copy of the newest), SavedPatch says where, and the result is still returned. -WhatIf sends nothing: it only says what the ask would do. -Verbose shows each step (sync, queue, run, apply). An 'error' from the agent is a terminating error with its code. Ctrl+C cancels: the agent drops the request from its queue or stops the run. Settings come from the environment, patchwire.yml and $PW_HOME/env (see Get-PatchwireConfiguration).")]
 [Example("Invoke-PatchwireAsk 'add a --verbose flag to the CLI'", "Syncs, asks and shows a summary of the changed files; nothing is applied.")]
 [Example("$r = Invoke-PatchwireAsk 'fix the failing date test'; $r.Diff; $r | Invoke-PatchwirePatch", "Keeps the result, reads the diff, then applies it.")]
 [Example("Invoke-PatchwireAsk 'rename Foo to Bar everywhere' -Apply -Confirm", "Asks and applies after confirmation.")]
 [Example("'add docs to api.py', 'add tests for api.py' | Invoke-PatchwireAsk -Path ~/src/team-app", "Two asks in a row, prompts from the pipeline.")]
-public sealed class InvokePatchwireAskCommand : PSCmdlet
+public sealed class InvokePatchwireAskCommand : PatchwireCmdlet
 {
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true, HelpMessage = "What the AI should do to the project.")]
     [ValidateNotNullOrEmpty]
@@ -40,20 +39,35 @@ public sealed class InvokePatchwireAskCommand : PSCmdlet
         var folder = SessionState.Path.GetUnresolvedProviderPathFromPSPath(string.IsNullOrEmpty(Path) ? "." : Path);
         var settings = UserSettings.Load(this, folder);
 
-        var pump = new PipelinePump(this);
+        // -WhatIf: the ask itself changes the agent (sync, a run, an audit line), so nothing is sent at all.
+        if (WhatIfRequested())
+        {
+            ShouldProcess(settings.ProjectRoot, $"Sync '{settings.Project}' to {settings.AgentUrl}, run the AI on it{(Apply ? " and apply the returned diff" : "")}");
+            return;
+        }
+
         const int activity = 0x5057;
         var activityName = $"Patchwire: {settings.Project}";
+        var status = "Starting…";
+        string? lastStage = null;
         PatchwireAskResult result;
+        WriteVerbose($"Project '{settings.Project}' at {settings.ProjectRoot}; agent {settings.AgentUrl}.");
         try
         {
-            result = pump.Run(token => AskRunner.RunAsync(settings, Prompt, !NoSync,
-                p => pump.Post(() => WriteProgress(new ProgressRecord(activity, activityName, p.Message))), token));
+            result = Bridge.Run(token => AskRunner.RunAsync(settings, Prompt, !NoSync, p => Bridge.Post(() =>
+                {
+                    WriteVerbose(p.Message);
+                    lastStage = p.Stage;
+                    status = p.Message;
+                    WriteProgress(new ProgressRecord(activity, activityName, status));
+                }), token),
+                // The console host draws progress at most every 200 ms and drops what comes in between; re-writing the
+                // current status while waiting (queued, or the AI working) keeps the screen true.
+                onIdle: () => { if (lastStage is not null) WriteProgress(new ProgressRecord(activity, activityName, status)); });
         }
-        catch (AgentClientException ex) { ThrowTerminatingError(AskErrors.From(ex, settings, !NoSync)); return; }
-        catch (AskFailedException ex) { ThrowTerminatingError(AskErrors.From(ex, settings.Project)); return; }
-        catch (Exception ex) when (ex is SyncException or GitCommandException)
+        catch (Exception ex) when (ex is PatchwireException)
         {
-            ThrowTerminatingError(SyncRunner.ToErrorRecord(ex, settings.Project));
+            ThrowTerminatingError(Errors.From(AskErrors.Reword(ex, settings, !NoSync), settings.Project));
             return;
         }
         finally
@@ -62,6 +76,7 @@ public sealed class InvokePatchwireAskCommand : PSCmdlet
             catch (PipelineStoppedException) { }
         }
 
+        WriteVerbose($"The AI exited with code {result.ExitCode} after {result.Duration.TotalSeconds:0.0} s ({result.Files.Length} files changed, {result.QueueWait.TotalSeconds:0.0} s in the queue).");
         if (result.ExitCode != 0)
             WriteWarning($"The AI exited with code {result.ExitCode}; see the result's Stderr and Stdout.");
         if (!Apply || !result.HasChanges)
@@ -69,12 +84,11 @@ public sealed class InvokePatchwireAskCommand : PSCmdlet
             WriteObject(result);
             return;
         }
-        ApplyStep.ApplyAndWrite(this, result, Include, files => $"Apply the diff ({files})", patch =>
-        {
-            if (result.ExitCode == 0) return false;
-            result.SavedPatch = PatchApplier.Save(settings.ProjectRoot, patch);
-            WriteWarning($"Not applied because the AI exited with code {result.ExitCode}; the diff is saved to {result.SavedPatch}. Review it, then run Invoke-PatchwirePatch.");
-            return true;
-        });
+        ApplyStep.ApplyAndWrite(this, result, Include, files => $"Apply the diff ({files})",
+            holdBack: result.ExitCode == 0 ? null : $"Not applied because the AI exited with code {result.ExitCode}");
     }
+
+    private bool WhatIfRequested() =>
+        MyInvocation.BoundParameters.TryGetValue("WhatIf", out var w) ? w is SwitchParameter { IsPresent: true } || w is true
+        : GetVariableValue("WhatIfPreference") is true or SwitchParameter { IsPresent: true };
 }

@@ -2,8 +2,8 @@ using Patchwire.PowerShell.Patch;
 
 namespace Patchwire.PowerShell.Ask;
 
-/// <summary>What one ask returned: the diff and its files, the AI's exit code and output, and the timings.</summary>
-public sealed class PatchwireAskResult : IAppliableChanges
+/// <summary>What one ask returned: the diff and its files, the AI's exit code, reply and output, and the timings.</summary>
+public sealed class PatchwireAskResult : IPatchwireChanges
 {
     public string Project { get; set; } = "";
     /// <summary>The local folder the diff applies to.</summary>
@@ -20,12 +20,16 @@ public sealed class PatchwireAskResult : IAppliableChanges
     public TimeSpan Elapsed { get; set; }
     public string Stdout { get; set; } = "";
     public string Stderr { get; set; } = "";
+    /// <summary>The AI's answer in words: its standard output (for 'claude --print', its reply), trimmed.</summary>
+    public string Reply => Stdout.Trim();
     /// <summary>How the diff was applied (-Apply), or null when it was not.</summary>
     public PatchApplyMethod? Applied { get; set; }
-    /// <summary>Where the diff was saved when it could not be applied (or was only saved).</summary>
+    /// <summary>Where the diff was saved when it was not applied (.patchwire/patches/…; .patchwire/last.patch is a copy of the newest).</summary>
     public string? SavedPatch { get; set; }
+    /// <summary>This run's id on the laptop: it names the run's saved patch.</summary>
+    public string RunId { get; set; } = PatchStore.NewRunId();
     public int LinesAdded => Files.Sum(f => f.LinesAdded);
     public int LinesRemoved => Files.Sum(f => f.LinesRemoved);
     public bool HasChanges => Files.Length > 0;
-    string IAppliableChanges.Patch => Diff;
+    string IPatchwireChanges.Patch => Diff;
 }

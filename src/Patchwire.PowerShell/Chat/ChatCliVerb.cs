@@ -1,11 +1,7 @@
-using System.Globalization;
-using System.Management.Automation.Host;
-using Patchwire.PowerShell.Ask;
 using Patchwire.PowerShell.Cli;
 using Patchwire.PowerShell.Client;
 using Patchwire.PowerShell.Common;
 using Patchwire.PowerShell.Patch;
-using Patchwire.PowerShell.Sync;
 
 namespace Patchwire.PowerShell.Chat;
 
@@ -13,11 +9,11 @@ namespace Patchwire.PowerShell.Chat;
 public sealed class ChatCliVerb : ICliVerb, ICliVerbOptions
 {
     public string Usage => "usage: patchwire chat [\"FIRST PROMPT\"] [--session UUID] [--yes | --save-only] [--no-sync] [--path PROJECT_DIR]\n" +
-                           "  Type a prompt, watch the reply stream in, then [a]pply / [s]ave / [r]eject the turn's changes.\n" +
+                           "  Type a prompt, watch the reply stream in, then [a]pply all / [c]hoose files / [s]ave / [r]eject the turn's changes.\n" +
                            "  In the loop: /exit (or /quit, or end of input) leaves, /new starts a new session, /session shows its id.\n" +
                            "  --session    continue an earlier session (its id is printed when you leave)\n" +
                            "  --yes        apply every turn's changes without asking\n" +
-                           "  --save-only  save every turn's changes to .patchwire/last.patch\n" +
+                           "  --save-only  save every turn's changes (.patchwire/patches/, and .patchwire/last.patch)\n" +
                            "  --no-sync    run on the checkout the agent already has\n" +
                            "  Without a terminal (pwsh -NonInteractive) give the prompt as an argument: one turn runs, and its\n" +
                            "  changes are saved (applied with --yes).";
@@ -38,8 +34,7 @@ public sealed class ChatCliVerb : ICliVerb, ICliVerbOptions
         if (!interactive && first.Length == 0)
             throw new CliUsageException("no terminal to chat in: give the prompt as an argument (one turn runs)");
 
-        var folder = context.Cmdlet.SessionState.Path.GetUnresolvedProviderPathFromPSPath(args.Option("--path") ?? ".");
-        var settings = UserSettings.Load(folder);
+        var settings = UserSettings.Load(context.ResolvePath(args.Option("--path") ?? "."));
 
         var chat = new Conversation(context, settings, !args.Flag("--no-sync"), yes, saveOnly, interactive) { Session = session };
         if (!interactive)
@@ -87,26 +82,25 @@ public sealed class ChatCliVerb : ICliVerb, ICliVerbOptions
         /// <summary>One turn: streamed reply, summary, then the changes applied, saved or rejected. False when the turn failed.</summary>
         public bool Turn(string prompt)
         {
-            var ui = context.Cmdlet.Host.UI;
-            var pump = new PipelinePump(context.Cmdlet);
             var endsWithNewline = true;
             var pending = new System.Text.StringBuilder();
             string? lastStage = null;
             PatchwireChatTurn turn;
             try
             {
-                turn = pump.Run(token => ChatTurnRunner.RunAsync(settings, Session, prompt, sync,
-                    p => pump.Post(() =>
+                turn = context.Run(token => ChatTurnRunner.RunAsync(settings, Session, prompt, sync,
+                    p => context.Post(() =>
                     {
-                        if (p.Stage == lastStage && p.Stage != AskProgress.Queued) return;
+                        context.Verbose(p.Message);
+                        if (p.Stage == lastStage && p.Stage != RunProgress.Queued) return;
                         lastStage = p.Stage;
                         context.Info(p.Message);
                     }),
-                    chunk => pump.Post(() =>
+                    chunk => context.Post(() =>
                     {
                         if (interactive)
                         {
-                            Write(ui, chunk);
+                            context.Write(chunk);
                             endsWithNewline = chunk.EndsWith("\n", StringComparison.Ordinal);
                         }
                         else
@@ -118,43 +112,51 @@ public sealed class ChatCliVerb : ICliVerb, ICliVerbOptions
                     }),
                     token));
             }
-            catch (Exception ex) when (ex is AgentClientException or ChatTurnFailedException or InvalidOperationException or SyncException or GitCommandException)
+            catch (PatchwireException ex)
             {
                 FlushLines(pending, final: true);
-                if (!endsWithNewline) ui?.WriteLine();
-                var message = ex switch
-                {
-                    AgentClientException client => ChatErrors.From(client, settings, Session, sync).Exception.Message,
-                    ChatTurnFailedException failed when failed.Recoverable && interactive => failed.Message + " You can send the turn again.",
-                    _ => ex.Message,
-                };
-                if (!interactive) throw new CliFailure(message);
-                context.Error(message, "TurnFailed");
+                if (!endsWithNewline) context.Info("");
+                var failure = ChatErrors.Reword(ex, settings, Session, sync);
+                if (!interactive) throw failure;
+                var message = failure is ChatTurnFailedException { Recoverable: true } ? failure.Message + " You can send the turn again." : failure.Message;
+                var record = Errors.From(failure, Session);
+                record.ErrorDetails = new System.Management.Automation.ErrorDetails(message);
+                context.WriteError(record);
                 return false;
             }
             FlushLines(pending, final: true);
-            if (!endsWithNewline) ui?.WriteLine();
+            if (!endsWithNewline) context.Info("");
 
-            var changes = turn.HasChanges ? $"{turn.Files.Length} file{(turn.Files.Length == 1 ? "" : "s")} changed (+{turn.LinesAdded} -{turn.LinesRemoved})" : "no changes";
-            context.Out($"turn {turn.TurnIndex} · {changes} · {turn.TokensIn} tokens in, {turn.TokensOut} out · {Seconds(turn.Duration)}");
+            var changes = turn.HasChanges ? ChangeText.Summary(turn.Files) : "no changes";
+            context.Out($"turn {turn.TurnIndex} · {changes} · {turn.TokensIn} tokens in, {turn.TokensOut} out · {ChangeText.Seconds(turn.Duration)}");
             if (!turn.HasChanges) return true;
-            foreach (var f in turn.Files) context.Out(ApplyCliVerb.FileLine(f));
+            foreach (var f in turn.Files) context.Out(ChangeText.FileLine(f));
 
-            if (saveOnly) return Save(turn, "Saved");
-            if (yes) return ApplyPatch(turn);
-            if (!interactive) return Save(turn, "No terminal to ask in (use --yes to apply in scripts); saved");
-            AskCliVerb.Preview(context, turn.Patch);
-            while (true)
+            if (saveOnly)
             {
-                switch (context.ReadLine("Apply these changes? [a]pply / [s]ave / [r]eject: ")?.Trim().ToLowerInvariant())
+                ChangeText.PrintSaved(context, "Saved the changes", ApplyStep.Save(turn));
+                return true;
+            }
+            if (!yes && !interactive)
+            {
+                ChangeText.PrintSaved(context, "No terminal to ask in (use --yes to apply in scripts); saved the changes", ApplyStep.Save(turn));
+                return true;
+            }
+            try
+            {
+                if (yes) ChangeText.ApplyChosen(context, turn, null);
+                else
                 {
-                    case null: return Save(turn, "Saved");
-                    case "a": case "apply": return ApplyPatch(turn);
-                    case "s": case "save": return Save(turn, "Saved");
-                    case "r": case "reject":
-                        context.Out("Rejected; nothing applied or saved.");
-                        return true;
+                    ChangeText.Preview(context, turn.Patch);
+                    ChangeText.Review(context, turn, "Apply these changes? [a]pply all / [c]hoose files / [s]ave / [r]eject: ", null);
                 }
+                return true;
+            }
+            catch (PatchApplyException ex)
+            {
+                if (!interactive) throw;
+                context.WriteError(Errors.From(ex, settings.ProjectRoot));
+                return false;
             }
         }
 
@@ -169,35 +171,5 @@ public sealed class ChatCliVerb : ICliVerb, ICliVerbOptions
             if (complete.Length == 0 && final) return;
             foreach (var line in complete.Split('\n')) context.Out(line.TrimEnd('\r'));
         }
-
-        private bool ApplyPatch(PatchwireChatTurn turn)
-        {
-            try
-            {
-                ApplyCliVerb.PrintApplied(context, PatchApplier.Apply(settings.ProjectRoot, turn.Patch));
-                return true;
-            }
-            catch (PatchApplyException ex)
-            {
-                if (!interactive) throw new CliFailure(ex.Message);
-                context.Error(ex.Message, "ApplyFailed");
-                return false;
-            }
-        }
-
-        private bool Save(PatchwireChatTurn turn, string what)
-        {
-            var path = PatchApplier.Save(settings.ProjectRoot, turn.Patch);
-            context.Out($"{what} the changes to {path}. Apply them later with 'patchwire apply' (or Invoke-PatchwirePatch).");
-            return true;
-        }
-
-        private static void Write(PSHostUserInterface? ui, string text)
-        {
-            try { ui?.Write(text); }
-            catch (NotImplementedException) { }
-        }
-
-        private static string Seconds(TimeSpan t) => t.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture) + " s";
     }
 }

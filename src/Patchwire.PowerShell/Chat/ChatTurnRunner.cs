@@ -1,8 +1,8 @@
 using System.Net.Http;
 using Patchwire.Core.Protocol;
-using Patchwire.PowerShell.Ask;
 using Patchwire.PowerShell.Client;
 using Patchwire.PowerShell.Patch;
+using Patchwire.PowerShell.Sync;
 
 namespace Patchwire.PowerShell.Chat;
 
@@ -15,15 +15,14 @@ public static class ChatTurnRunner
 {
     public static async Task<PatchwireChatTurn> RunAsync(
         ClientSettings settings, Guid session, string prompt, bool sync,
-        Action<AskProgress> report, Action<string> onText, CancellationToken cancellationToken)
+        Action<RunProgress> report, Action<string> onText, CancellationToken cancellationToken)
     {
         if (string.IsNullOrWhiteSpace(prompt)) throw new ArgumentException("The prompt is empty.");
         using var client = new AgentClient(settings);
-        var baseline = sync ? await AskRunner.SyncAsync(settings, client, report, cancellationToken).ConfigureAwait(false) : null;
+        var baseline = sync ? await ProjectSync.SyncForRunAsync(settings, client, prompt, report, cancellationToken).ConfigureAwait(false) : null;
 
-        var body = new Dictionary<string, string> { ["uuid"] = session.ToString(), ["prompt"] = prompt, ["project"] = settings.Project };
-        if (baseline is not null) body["baseline"] = baseline;
-        using var events = await AgentEventStream.PostAsync(client, "chat", body, cancellationToken).ConfigureAwait(false);
+        var body = new ChatRequestBody { Uuid = session.ToString(), Prompt = prompt, Project = settings.Project, Baseline = baseline };
+        using var events = await AgentEventStream.PostAsync(client, Routes.Chat, body, cancellationToken).ConfigureAwait(false);
 
         var turn = new PatchwireChatTurn { SessionId = session, Project = settings.Project, ProjectRoot = settings.ProjectRoot, Baseline = baseline };
         var text = new System.Text.StringBuilder();
@@ -49,42 +48,51 @@ public static class ChatTurnRunner
             if (e.Type is null)
                 throw NotAChatEvent("An event without a type: " + AgentEventStream.Shorten(e.Json.GetRawText()));
 
-            switch (e.Type)
+            try
             {
-                case EventTypes.Queued:
-                    var position = (int)e.Number("position");
-                    report(new AskProgress(AskProgress.Queued, $"Queued — position {position}…", position));
-                    break;
-                case EventTypes.Accepted:
-                    turn.QueueWait = TimeSpan.FromMilliseconds(e.Number("queueWaitMs"));
-                    report(new AskProgress(AskProgress.Asking, "Asking Patchwire…"));
-                    break;
-                case EventTypes.ChatTurnStart:
-                    turn.TurnIndex = (int)e.Number("turnIndex");
-                    break;
-                case EventTypes.ChatText:
-                    var chunk = e.String("chunk");
-                    if (!string.IsNullOrEmpty(chunk))
-                    {
-                        text.Append(chunk);
-                        onText(chunk!);
-                    }
-                    break;
-                case EventTypes.ChatDiff:
-                    turn.Patch = e.String("patch") ?? "";
-                    turn.Files = UnifiedDiff.Files(turn.Patch).ToArray();
-                    break;
-                case EventTypes.ChatDone:
-                    turn.Text = text.ToString();
-                    turn.TokensIn = e.Number("tokensIn");
-                    turn.TokensOut = e.Number("tokensOut");
-                    turn.Duration = TimeSpan.FromMilliseconds(e.Number("durationMs"));
-                    if (e.String("baseline") is { } b) turn.Baseline = b;
-                    return turn;
-                case EventTypes.Error:
-                    var code = e.String("code") ?? ErrorCodes.Internal;
-                    var recoverable = !e.Json.TryGetProperty("recoverable", out var r) || r.ValueKind != System.Text.Json.JsonValueKind.False;
-                    throw new ChatTurnFailedException(code, $"The turn failed on the agent ({code}): {e.String("message")}", recoverable);
+                switch (e.Type)
+                {
+                    case EventTypes.Queued:
+                        var position = e.As<QueuedEvent>().Position;
+                        report(new RunProgress(RunProgress.Queued, $"Queued — position {position}…", position));
+                        break;
+                    case EventTypes.Accepted:
+                        turn.QueueWait = TimeSpan.FromMilliseconds(e.As<AcceptedEvent>().QueueWaitMs);
+                        report(new RunProgress(RunProgress.Asking, "Asking Patchwire…"));
+                        break;
+                    case EventTypes.ChatTurnStart:
+                        turn.TurnIndex = e.As<ChatTurnStartEvent>().TurnIndex;
+                        break;
+                    case EventTypes.ChatText:
+                        var chunk = e.As<ChatTextEvent>().Chunk;
+                        if (!string.IsNullOrEmpty(chunk))
+                        {
+                            text.Append(chunk);
+                            onText(chunk);
+                        }
+                        break;
+                    case EventTypes.ChatDiff:
+                        var diff = e.As<ChatDiffEvent>();
+                        turn.Patch = diff.Patch ?? "";
+                        turn.Files = FileChanges.From(diff.Files, turn.Patch);
+                        break;
+                    case EventTypes.ChatDone:
+                        var done = e.As<ChatDoneEvent>();
+                        turn.Text = text.ToString();
+                        turn.TokensIn = done.TokensIn;
+                        turn.TokensOut = done.TokensOut;
+                        turn.Duration = TimeSpan.FromMilliseconds(done.DurationMs);
+                        if (done.Baseline is { } b) turn.Baseline = b;
+                        return turn;
+                    case EventTypes.Error:
+                        var error = e.As<ErrorEvent>();
+                        var code = error.Code ?? ErrorCodes.Internal;
+                        throw new ChatTurnFailedException(code, $"The turn failed on the agent ({code}): {error.Message}", error.Recoverable != false);
+                }
+            }
+            catch (InvalidDataException ex)
+            {
+                throw NotAChatEvent(ex.Message);
             }
         }
 

@@ -57,11 +57,11 @@ public sealed class CliArgs
     }
 }
 
-/// <summary>Bad command-line usage: printed with the verb's usage, exit code 2.</summary>
+/// <summary>Bad command-line usage: one line pointing at --help, exit code 2.</summary>
 public sealed class CliUsageException(string message) : Exception(message);
 
-/// <summary>A failure the verb already explained; carries the exit code.</summary>
-public sealed class CliFailure(string message, int exitCode = 1) : Exception(message)
+/// <summary>A failure the verb words itself; carries the exit code (and, as inner exception, the failure whose error id it keeps).</summary>
+public sealed class CliFailure(string message, int exitCode = 1, Exception? inner = null) : Exception(message, inner)
 {
     public int ExitCode { get; } = exitCode;
 }

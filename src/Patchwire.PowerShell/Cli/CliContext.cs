@@ -1,31 +1,52 @@
 using System.Management.Automation;
-using System.Management.Automation.Host;
+using Patchwire.PowerShell.Common;
 
 namespace Patchwire.PowerShell.Cli;
 
-/// <summary>What a verb may do: write lines of output, write coloured text to the host, ask the user, report errors.</summary>
-public sealed class CliContext(PSCmdlet cmdlet, string tool)
+/// <summary>
+/// What a verb may do: write lines of output, write (coloured) text for the person through the host's information
+/// stream (so '*> $null' and '6>' work), run async work cancelled by Ctrl+C, ask the user, report errors.
+/// </summary>
+public sealed class CliContext(PatchwireCmdlet cmdlet, string tool)
 {
-    public PSCmdlet Cmdlet { get; } = cmdlet;
+    public PatchwireCmdlet Cmdlet { get; } = cmdlet;
     public string Tool { get; } = tool;
+    internal bool ErrorWritten { get; private set; }
 
     /// <summary>A line of the verb's output, sent down the pipeline so scripts can capture it.</summary>
     public void Out(string line) => Cmdlet.WriteObject(line);
 
-    public void Info(string line) => Cmdlet.Host.UI.WriteLine(line);
+    /// <summary>A line for the person (progress, notes), like Write-Host: on the host, redirectable as stream 6.</summary>
+    public void Info(string line) => Host(line, null, newline: true);
 
-    public void Colored(string line, ConsoleColor color)
-    {
-        var ui = Cmdlet.Host.UI;
-        try { ui.WriteLine(color, ui.RawUI?.BackgroundColor ?? ConsoleColor.Black, line); }
-        catch (HostException) { ui.WriteLine(line); }
-        catch (NotImplementedException) { ui.WriteLine(line); }
-    }
+    public void Colored(string line, ConsoleColor color) => Host(line, color, newline: true);
+
+    /// <summary>Text without a line end (a streamed reply).</summary>
+    public void Write(string text) => Host(text, null, newline: false);
+
+    public void Verbose(string line) => Cmdlet.WriteVerbose(line);
 
     public void Warn(string line) => Cmdlet.WriteWarning(line);
 
-    public void Error(string message, string id = "CliError", ErrorCategory category = ErrorCategory.NotSpecified) =>
-        Cmdlet.WriteError(new ErrorRecord(new InvalidOperationException(message), "Patchwire.Cli." + id, category, null));
+    /// <summary>A non-terminating error (the verb goes on, and its exit code will be non-zero).</summary>
+    public void Error(string message, string id = ErrorIds.CliFailed, ErrorCategory category = ErrorCategory.NotSpecified) =>
+        WriteError(new ErrorRecord(new InvalidOperationException(message), id, category, null));
+
+    internal void WriteError(ErrorRecord record)
+    {
+        ErrorWritten = true;
+        Cmdlet.WriteError(record);
+    }
+
+    /// <summary>Runs async work on the cmdlet's bridge: Ctrl+C cancels it.</summary>
+    public T Run<T>(Func<CancellationToken, Task<T>> work, Action? onIdle = null) => Cmdlet.Bridge.Run(work, onIdle);
+
+    /// <summary>Runs <paramref name="action"/> on the pipeline thread, from async work started with <see cref="Run{T}"/>.</summary>
+    public void Post(Action action) => Cmdlet.Bridge.Post(action);
+
+    public IProgress<T> Reporter<T>(Action<T> onPipeline) => Cmdlet.Bridge.Reporter(onPipeline);
+
+    public string ResolvePath(string path) => Cmdlet.SessionState.Path.GetUnresolvedProviderPathFromPSPath(path);
 
     /// <summary>True when a person can answer prompts (not -NonInteractive, not redirected).</summary>
     public bool Interactive
@@ -41,9 +62,17 @@ public sealed class CliContext(PSCmdlet cmdlet, string tool)
         }
     }
 
+    /// <summary>The answer, or null at the end of input; Ctrl+C at the prompt stops the pipeline.</summary>
     public string? ReadLine(string prompt)
     {
         Cmdlet.Host.UI.Write(prompt);
         return Cmdlet.Host.UI.ReadLine();
+    }
+
+    private void Host(string text, ConsoleColor? color, bool newline)
+    {
+        var message = new HostInformationMessage { Message = text, NoNewLine = !newline };
+        if (color is { } c) message.ForegroundColor = c;
+        Cmdlet.WriteInformation(message, new[] { "PSHOST" });
     }
 }

@@ -1,9 +1,11 @@
 using System.Management.Automation;
 using System.Reflection;
+using Patchwire.Core.Identity;
+using Patchwire.PowerShell.Common;
 
 namespace Patchwire.PowerShell.Cli;
 
-/// <summary>Finds the verb named by the first argument and runs it, turning failures into errors and $LASTEXITCODE.</summary>
+/// <summary>Finds the verb named by the first argument and runs it, turning failures into errors and exit codes.</summary>
 internal static class CliDispatcher
 {
     private static readonly Lazy<List<(CliVerbAttribute Meta, Type Type)>> AllVerbs = new(() =>
@@ -16,17 +18,22 @@ internal static class CliDispatcher
 
     public static IEnumerable<CliVerbAttribute> Verbs(string tool) => AllVerbs.Value.Where(v => v.Meta.Tool == tool).Select(v => v.Meta);
 
-    public static void Run(PSCmdlet cmdlet, string tool, string[]? arguments)
+    /// <summary>
+    /// Runs the verb. Any failure becomes one concise error through the module's error map (so $? is False), sets
+    /// $LASTEXITCODE, and in a pwsh that runs a script and exits, the process exit code (<see cref="ScriptHost"/>).
+    /// </summary>
+    public static void Run(PatchwireCmdlet cmdlet, string tool, string[]? arguments)
     {
         var args = arguments ?? Array.Empty<string>();
         var context = new CliContext(cmdlet, tool);
         var exitCode = 0;
+        var command = tool;
         try
         {
             if (args.Length == 0 || args[0] is "--help" or "-h" or "help")
             {
                 PrintToolHelp(context, tool);
-                exitCode = args.Length == 0 ? 2 : 0;
+                if (args.Length == 0) throw new CliUsageException("a command is missing");
                 return;
             }
             if (args[0] is "--version")
@@ -35,27 +42,29 @@ internal static class CliDispatcher
                 return;
             }
             var entry = AllVerbs.Value.FirstOrDefault(v => v.Meta.Tool == tool && v.Meta.Verb == args[0]);
-            if (entry.Type is null)
-            {
-                context.Error($"{tool}: unknown command '{args[0]}'. Run '{tool} --help' for the list.", "UnknownVerb", ErrorCategory.InvalidArgument);
-                exitCode = 2;
-                return;
-            }
+            if (entry.Type is null) throw new CliUsageException($"unknown command '{args[0]}'");
+            command = tool + " " + args[0];
             var verb = (ICliVerb)Activator.CreateInstance(entry.Type)!;
-            try
-            {
-                exitCode = verb.Run(context, CliArgsFor(verb, args.Skip(1).ToList()));
-            }
-            catch (CliUsageException ex)
-            {
-                context.Error($"{tool} {args[0]}: {ex.Message}\n{verb.Usage}", "Usage", ErrorCategory.InvalidArgument);
-                exitCode = 2;
-            }
+            exitCode = verb.Run(context, CliArgsFor(verb, args.Skip(1).ToList()));
+            if (exitCode != 0 && !context.ErrorWritten)
+                throw new CliFailure($"failed (exit code {exitCode})", exitCode);
+        }
+        catch (CliUsageException ex)
+        {
+            exitCode = 2;
+            Fail(context, new ErrorRecord(ex, ErrorIds.CliUsage, ErrorCategory.InvalidArgument, null),
+                $"{command}: {ex.Message}. Run '{command} --help' for usage.");
         }
         catch (CliFailure ex)
         {
-            context.Error($"{tool}: {ex.Message}", "Failed", ErrorCategory.InvalidOperation);
             exitCode = ex.ExitCode;
+            var record = ex.InnerException is { } inner ? Errors.From(inner, null) : new ErrorRecord(ex, ErrorIds.CliFailed, ErrorCategory.InvalidOperation, null);
+            Fail(context, record, $"{command}: {ex.Message}");
+        }
+        catch (Exception ex) when (ex is PatchwireException or RegistryException or IOException or UnauthorizedAccessException)
+        {
+            exitCode = 1;
+            Fail(context, Errors.From(ex, null), $"{command}: {ex.Message}");
         }
         catch (PipelineStoppedException)
         {
@@ -65,7 +74,16 @@ internal static class CliDispatcher
         finally
         {
             cmdlet.SessionState.PSVariable.Set(new PSVariable("global:LASTEXITCODE", exitCode));
+            ScriptHost.ReportFailure(cmdlet, exitCode);
         }
+    }
+
+    /// <summary>One error whose message is the verb's concise line (the record keeps the failure's id and category).</summary>
+    private static void Fail(CliContext context, ErrorRecord record, string message)
+    {
+        var action = record.ErrorDetails?.RecommendedAction;
+        record.ErrorDetails = new ErrorDetails(message) { RecommendedAction = action };
+        context.WriteError(record);
     }
 
     private static CliArgs CliArgsFor(ICliVerb verb, List<string> args) =>

@@ -1,4 +1,5 @@
 using System.Management.Automation;
+using Patchwire.PowerShell.Common;
 using Patchwire.PowerShell.Help;
 
 namespace Patchwire.PowerShell.Cli;
@@ -7,11 +8,11 @@ namespace Patchwire.PowerShell.Cli;
 [Alias("patchwire")]
 [OutputType(typeof(string))]
 [Synopsis("The laptop command line 'patchwire' (setup, sync, ask, apply, chat, doctor, queue).")]
-[Description("Accepts the same syntax as the original Patchwire CLI and maps each verb onto a cmdlet. Sets $LASTEXITCODE (0 on success) and writes an error on failure, so it works in scripts and under pwsh -NonInteractive.")]
+[Description("Accepts the same syntax as the original Patchwire CLI and maps each verb onto a cmdlet. A failing verb writes one error (so $? is False) and sets $LASTEXITCODE (0 on success, 1 on failure, 2 for bad usage, 130 after Ctrl+C); in 'pwsh -File' or 'pwsh -Command' the process then exits with that code unless the script ends with its own 'exit'. Messages for the person go to the host's information stream, so '*> $null' silences them.")]
 [Example("patchwire --help", "Lists the verbs.")]
 [Example("patchwire setup --token pw_0123...", "Saves a token for this laptop.")]
 [Example("patchwire ask \"add retries to the client\" --yes", "Asks and applies the returned diff without asking.")]
-public sealed class InvokePatchwireCliCommand : PSCmdlet
+public sealed class InvokePatchwireCliCommand : PatchwireCmdlet
 {
     [Parameter(Position = 0, ValueFromRemainingArguments = true, HelpMessage = "The verb and its arguments.")]
     public string[]? Arguments { get; set; }
@@ -27,7 +28,7 @@ public sealed class InvokePatchwireCliCommand : PSCmdlet
 [Example("patchwire-agent user add ana", "Creates ana and prints her token once.")]
 [Example("patchwire-agent user list", "Lists users, active or disabled, with last-seen times.")]
 [Example("patchwire-agent serve", "Starts the agent in the foreground.")]
-public sealed class InvokePatchwireAgentCliCommand : PSCmdlet
+public sealed class InvokePatchwireAgentCliCommand : PatchwireCmdlet
 {
     [Parameter(Position = 0, ValueFromRemainingArguments = true, HelpMessage = "The verb and its arguments.")]
     public string[]? Arguments { get; set; }

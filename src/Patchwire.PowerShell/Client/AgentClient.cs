@@ -2,17 +2,51 @@ using System.Net;
 using System.Net.Http;
 using System.Net.Http.Headers;
 using System.Text;
+using System.Management.Automation;
 using System.Text.Json;
+using Patchwire.Core.Protocol;
+using Patchwire.PowerShell.Common;
 
 namespace Patchwire.PowerShell.Client;
 
-/// <summary>A failure talking to the agent, worded for the person at the keyboard.</summary>
-public sealed class AgentClientException(string message, HttpStatusCode? status = null, string? errorCode = null, Exception? inner = null)
-    : Exception(message, inner)
+/// <summary>A failure talking to the agent, worded for the person at the keyboard; its error id follows from the status and the agent's error.</summary>
+public sealed class AgentClientException(string message, HttpStatusCode? status = null, string? errorCode = null, Exception? inner = null, string? recommendedAction = null, ErrorBody? body = null)
+    : PatchwireException(message, IdFor(status, errorCode).Id, IdFor(status, errorCode).Category, recommendedAction ?? ActionFor(status, errorCode), inner)
 {
     public HttpStatusCode? Status { get; } = status;
     /// <summary>The agent's {"error": "..."} value, when it sent one.</summary>
     public string? ErrorCode { get; } = errorCode;
+    /// <summary>The whole error body, when the agent sent JSON.</summary>
+    public ErrorBody? Body { get; } = body;
+
+    /// <summary>The same failure with a message (and advice) worded for the command that met it.</summary>
+    public AgentClientException Reworded(string message, string? recommendedAction = null) =>
+        new(message, Status, ErrorCode, this, recommendedAction ?? RecommendedAction, Body);
+
+    private static (string Id, ErrorCategory Category) IdFor(HttpStatusCode? status, string? error) => (status, error) switch
+    {
+        (HttpStatusCode.Unauthorized, _) => (ErrorIds.TokenRejected, ErrorCategory.AuthenticationError),
+        (HttpStatusCode.Forbidden, null or HttpErrors.UserDisabled) => (ErrorIds.UserDisabled, ErrorCategory.PermissionDenied),
+        (HttpStatusCode.Forbidden, _) => (ErrorIds.PolicyRefused, ErrorCategory.PermissionDenied),
+        (HttpStatusCode.NotFound, _) => (ErrorIds.NotFound, ErrorCategory.ObjectNotFound),
+        (HttpStatusCode.Conflict, HttpErrors.UnknownBaseline) => (ErrorIds.UnknownBaseline, ErrorCategory.ResourceUnavailable),
+        (HttpStatusCode.Conflict, HttpErrors.CheckoutDirty) => (ErrorIds.CheckoutDirty, ErrorCategory.ResourceBusy),
+        (HttpStatusCode.Conflict, _) => (ErrorIds.Conflict, ErrorCategory.ResourceBusy),
+        (HttpStatusCode.PreconditionFailed, _) => (ErrorIds.PreconditionFailed, ErrorCategory.InvalidOperation),
+        (HttpStatusCode.BadRequest, _) => (ErrorIds.BadRequest, ErrorCategory.InvalidArgument),
+        ((HttpStatusCode)413, HttpErrors.PromptTooLarge) => (ErrorIds.PromptTooLarge, ErrorCategory.LimitsExceeded),
+        ((HttpStatusCode)413, _) => (ErrorIds.TooLarge, ErrorCategory.LimitsExceeded),
+        (null, _) => (ErrorIds.AgentUnreachable, ErrorCategory.ConnectionError),
+        _ => (ErrorIds.AgentError, ErrorCategory.NotSpecified),
+    };
+
+    private static string? ActionFor(HttpStatusCode? status, string? error) => status switch
+    {
+        HttpStatusCode.Unauthorized => "Ask your admin for a token, then: patchwire setup --token pw_...",
+        HttpStatusCode.Forbidden when error is null or HttpErrors.UserDisabled => "Ask your admin to run: Enable-PatchwireUser <your name>",
+        null => "Check PW_AGENT_URL and that the agent runs: patchwire doctor",
+        _ => null,
+    };
 }
 
 /// <summary>Authenticated HTTP to the agent. Plain HTTP failures become <see cref="AgentClientException"/>s a person can act on.</summary>
@@ -38,8 +72,8 @@ public sealed class AgentClient : IDisposable
         return JsonDocument.Parse(text);
     }
 
-    public static StringContent Json(object body) =>
-        new(JsonSerializer.Serialize(body), Encoding.UTF8, "application/json");
+    public static StringContent Json<T>(T body) =>
+        new(JsonSerializer.Serialize(body, ProtocolJson.Options), Encoding.UTF8, "application/json");
 
     /// <summary>Sends and returns a successful response (headers read, body not yet), else throws with a clear message.</summary>
     public async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken = default)
@@ -61,14 +95,15 @@ public sealed class AgentClient : IDisposable
         if (response.IsSuccessStatusCode) return response;
 
         var body = await response.Content.ReadAsStringAsync().ConfigureAwait(false);
-        string? error = null, detail = null;
+        ErrorBody? parsed = null;
         try
         {
             using var doc = JsonDocument.Parse(body);
-            if (doc.RootElement.ValueKind == JsonValueKind.Object && doc.RootElement.TryGetProperty("error", out var e)) error = e.GetString();
-            if (doc.RootElement.ValueKind == JsonValueKind.Object && doc.RootElement.TryGetProperty("message", out var m) && m.ValueKind == JsonValueKind.String) detail = m.GetString();
+            if (doc.RootElement.ValueKind == JsonValueKind.Object) parsed = doc.RootElement.Deserialize<ErrorBody>(ProtocolJson.Options);
         }
         catch (JsonException) { }
+        var error = parsed?.Error;
+        var detail = parsed?.Message;
         var status = response.StatusCode;
         response.Dispose();
         var message = status switch
@@ -76,10 +111,15 @@ public sealed class AgentClient : IDisposable
             HttpStatusCode.Unauthorized => $"The agent at {Settings.AgentUrl} rejected the token (401 unauthorized). Ask your admin for a token and run 'patchwire setup --token pw_...'.",
             HttpStatusCode.Forbidden when detail is not null => $"The agent at {Settings.AgentUrl} refused the request (403 {error}): {detail}.",
             HttpStatusCode.Forbidden => $"The agent at {Settings.AgentUrl} says this user is disabled (403). Ask your admin to run 'Enable-PatchwireUser'.",
+            (HttpStatusCode)413 when error == HttpErrors.PromptTooLarge => PromptTooLarge(parsed?.LimitBytes),
             _ => $"The agent answered {(int)status} {status}: {error ?? body}",
         };
-        throw new AgentClientException(message, status, error);
+        throw new AgentClientException(message, status, error, body: parsed);
     }
+
+    /// <summary>The 413 for a prompt, with the limit and the setting that raises it.</summary>
+    public static string PromptTooLarge(long? limitBytes, long? promptBytes = null) =>
+        $"The prompt is too large for the agent{(promptBytes is { } p ? $" ({p} bytes)" : "")}: its limit is {(limitBytes is { } l ? $"{l} bytes" : "PW_MAX_PROMPT_BYTES")}, set by PW_MAX_PROMPT_BYTES on the agent. Shorten the prompt, or ask the admin to raise the limit.";
 
     public void Dispose() => _http.Dispose();
 }

@@ -25,7 +25,7 @@ internal sealed class AgentEventStream : IDisposable
     }
 
     /// <exception cref="AgentClientException">The agent refused the request (pre-flight) or could not be reached.</exception>
-    public static async Task<AgentEventStream> PostAsync(AgentClient client, string route, Dictionary<string, string> body, CancellationToken cancellationToken)
+    public static async Task<AgentEventStream> PostAsync<TBody>(AgentClient client, string route, TBody body, CancellationToken cancellationToken)
     {
         var request = new HttpRequestMessage(HttpMethod.Post, route) { Content = AgentClient.Json(body) };
         var response = await client.SendAsync(request, cancellationToken).ConfigureAwait(false);
@@ -73,13 +73,18 @@ internal sealed class AgentEventStream : IDisposable
     }
 }
 
-/// <summary>One event of an /ask or /chat stream: its type and its JSON, with typed reads of its fields.</summary>
+/// <summary>One event of an /ask or /chat stream: its type and its JSON, read as Core's protocol types.</summary>
 internal sealed class AgentEvent(string? type, JsonElement json)
 {
     /// <summary>The event's "type"; null when the line has none.</summary>
     public string? Type { get; } = type;
     public JsonElement Json { get; } = json;
 
-    public string? String(string name) => Json.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
-    public long Number(string name) => Json.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Number && v.TryGetInt64(out var n) ? n : 0;
+    /// <summary>The event as its protocol type (Core.Protocol: QueuedEvent, ResultEvent, ChatDiffEvent, ...).</summary>
+    /// <exception cref="InvalidDataException">A field has the wrong JSON type.</exception>
+    public T As<T>() where T : class
+    {
+        try { return Json.Deserialize<T>(ProtocolJson.Options) ?? throw new InvalidDataException($"An empty {Type} event."); }
+        catch (JsonException ex) { throw new InvalidDataException($"A {Type} event this module cannot read ({ex.Message}): {AgentEventStream.Shorten(Json.GetRawText())}"); }
+    }
 }

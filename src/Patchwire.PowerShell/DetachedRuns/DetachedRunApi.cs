@@ -14,11 +14,11 @@ public static class DetachedRunApi
     internal static readonly TimeSpan PollInterval = TimeSpan.FromSeconds(1);
 
     /// <summary>Syncs like Invoke-PatchwireAsk (unless <paramref name="sync"/> is false), then POST /runs.</summary>
-    public static async Task<PatchwireRun> StartAsync(ClientSettings settings, string prompt, bool sync, Action<AskProgress> report, CancellationToken cancellationToken)
+    public static async Task<PatchwireRun> StartAsync(ClientSettings settings, string prompt, bool sync, Action<RunProgress> report, CancellationToken cancellationToken)
     {
         if (string.IsNullOrWhiteSpace(prompt)) throw new ArgumentException("The prompt is empty.");
         using var client = new AgentClient(settings);
-        var baseline = sync ? await AskRunner.SyncAsync(settings, client, report, cancellationToken).ConfigureAwait(false) : null;
+        var baseline = sync ? await Sync.ProjectSync.SyncForRunAsync(settings, client, prompt, report, cancellationToken).ConfigureAwait(false) : null;
         var body = new Dictionary<string, string> { ["prompt"] = prompt, ["project"] = settings.Project };
         if (baseline is not null) body["baseline"] = baseline;
         using var request = new HttpRequestMessage(HttpMethod.Post, "runs") { Content = AgentClient.Json(body) };

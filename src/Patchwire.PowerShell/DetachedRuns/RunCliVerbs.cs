@@ -11,12 +11,11 @@ namespace Patchwire.PowerShell.DetachedRuns;
 internal static class RunCli
 {
     public static ClientSettings Settings(CliContext context, CliArgs args) =>
-        UserSettings.Load(context.Cmdlet.SessionState.Path.GetUnresolvedProviderPathFromPSPath(args.Option("--path") ?? "."));
+        UserSettings.Load(context.ResolvePath(args.Option("--path") ?? "."));
 
-    public static T Call<T>(CliContext context, string? id, Func<PipelinePump, CancellationToken, Task<T>> work)
+    public static T Call<T>(CliContext context, string? id, Func<CliContext, CancellationToken, Task<T>> work)
     {
-        var pump = new PipelinePump(context.Cmdlet);
-        try { return pump.Run(token => work(pump, token)); }
+        try { return context.Run(token => work(context, token)); }
         catch (AgentClientException ex) when (id is not null && ex.Status == System.Net.HttpStatusCode.NotFound)
         {
             throw new CliFailure($"no run '{id}' of yours on the agent (it never existed, belongs to someone else, or is older than PW_RUN_RETENTION_HOURS)");
@@ -51,7 +50,7 @@ internal static class RunCli
         }
         var result = run.Result!;
         context.Out($"{run.Id}: succeeded, {result.Files.Length} file(s) changed (+{result.LinesAdded} -{result.LinesRemoved}) in {result.Duration.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture)} s");
-        foreach (var f in result.Files) context.Out(ApplyCliVerb.FileLine(f));
+        foreach (var f in result.Files) context.Out(ChangeText.FileLine(f));
         if (result.ExitCode != 0) context.Warn($"The AI exited with code {result.ExitCode}.");
         return result.ExitCode == 0 ? 0 : 1;
     }
@@ -125,13 +124,13 @@ public sealed class ResultCliVerb : ICliVerb, ICliVerbOptions
         if (run.Result is not { HasChanges: true } result) return code;
         if (!args.Flag("--apply"))
         {
-            AskCliVerb.Preview(context, result.Diff);
+            ChangeText.Preview(context, result.Diff);
             return code;
         }
         if (result.ExitCode != 0) throw new CliFailure("not applied because the AI exited with a non-zero code; review with 'patchwire result " + id + "'");
         try
         {
-            ApplyCliVerb.PrintApplied(context, PatchApplier.Apply(settings.ProjectRoot, result.Diff));
+            ChangeText.PrintApplied(context, PatchApplier.Apply(settings.ProjectRoot, result.Diff));
             return 0;
         }
         catch (PatchApplyException ex) { throw new CliFailure(ex.Message); }

@@ -9,7 +9,7 @@ using Patchwire.PowerShell.Sync;
 namespace Patchwire.PowerShell.DetachedRuns;
 
 /// <summary>What the run cmdlets share: settings of the project folder, the async pump, and the agent's errors as records.</summary>
-public abstract class PatchwireRunCmdlet : PSCmdlet
+public abstract class PatchwireRunCmdlet : PatchwireCmdlet
 {
     [Parameter(HelpMessage = "The project folder (default: the current folder); gives the agent settings and the folder results apply to.")]
     [Alias("ProjectPath")]
@@ -19,12 +19,11 @@ public abstract class PatchwireRunCmdlet : PSCmdlet
         UserSettings.Load(this, SessionState.Path.GetUnresolvedProviderPathFromPSPath(string.IsNullOrEmpty(Path) ? "." : Path));
 
     /// <summary>Runs agent work; a refusal becomes an error record (terminating or not), returning default.</summary>
-    internal T? Call<T>(ClientSettings settings, string? id, Func<PipelinePump, CancellationToken, Task<T>> work, bool terminating = true)
+    internal T? Call<T>(ClientSettings settings, string? id, Func<AsyncBridge, CancellationToken, Task<T>> work, bool terminating = true)
     {
-        var pump = new PipelinePump(this);
         try
         {
-            return pump.Run(token => work(pump, token));
+            return Bridge.Run(token => work(Bridge, token));
         }
         catch (AgentClientException ex)
         {
@@ -70,7 +69,7 @@ public sealed class StartPatchwireAskCommand : PatchwireRunCmdlet
         }
         catch (Exception ex) when (ex is SyncException or GitCommandException)
         {
-            ThrowTerminatingError(SyncRunner.ToErrorRecord(ex, settings.Project));
+            ThrowTerminatingError(Errors.From(ex, settings.Project));
         }
         finally
         {

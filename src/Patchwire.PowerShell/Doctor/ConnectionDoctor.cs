@@ -12,7 +12,32 @@ public sealed class PatchwireCheck
     public string Check { get; set; } = "";
     public bool Passed { get; set; }
     public string Message { get; set; } = "";
-    public override string ToString() => $"{(Passed ? "PASS" : "FAIL")} {Check}: {Message}";
+    /// <summary>PASS or FAIL, as 'patchwire doctor' prints it.</summary>
+    public string Result => Passed ? "PASS" : "FAIL";
+    public override string ToString() => $"{Result} {Check}: {Message}";
+
+    /// <summary>The text broken into lines of at most <paramref name="width"/> characters at spaces (a longer word is cut).</summary>
+    public static string WrapWords(string text, int width)
+    {
+        width = Math.Max(20, width);
+        var lines = new List<string>();
+        var line = new System.Text.StringBuilder();
+        foreach (var word in (text ?? "").Split(' '))
+        {
+            var rest = word;
+            while (rest.Length > width)
+            {
+                if (line.Length > 0) { lines.Add(line.ToString()); line.Clear(); }
+                lines.Add(rest.Substring(0, width));
+                rest = rest.Substring(width);
+            }
+            if (line.Length > 0 && line.Length + 1 + rest.Length > width) { lines.Add(line.ToString()); line.Clear(); }
+            if (line.Length > 0) line.Append(' ');
+            line.Append(rest);
+        }
+        if (line.Length > 0) lines.Add(line.ToString());
+        return string.Join(Environment.NewLine, lines);
+    }
 }
 
 /// <summary>

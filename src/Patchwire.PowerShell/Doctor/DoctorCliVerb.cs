@@ -14,13 +14,12 @@ public sealed class DoctorCliVerb : ICliVerb, ICliVerbOptions
     {
         if (args.Help) { context.Out(Usage); return 0; }
         if (args.Positionals.Count > 0) throw new CliUsageException($"unexpected argument '{args.Positionals[0]}'");
-        var folder = context.Cmdlet.SessionState.Path.GetUnresolvedProviderPathFromPSPath(args.Option("--path") ?? ".");
-        var checks = new PipelinePump(context.Cmdlet).Run(token => ConnectionDoctor.RunAsync(folder, TimeSpan.FromSeconds(10), token));
+        var folder = context.ResolvePath(args.Option("--path") ?? ".");
+        var checks = context.Run(token => ConnectionDoctor.RunAsync(folder, TimeSpan.FromSeconds(10), token));
         foreach (var check in checks)
             context.Out($"{(check.Passed ? "PASS" : "FAIL")}  {check.Check,-13} {check.Message}");
         var failed = checks.Count(c => !c.Passed);
         if (failed == 0) return 0;
-        context.Out($"{failed} check{(failed == 1 ? "" : "s")} failed.");
-        return 1;
+        throw new CliFailure($"{failed} check{(failed == 1 ? "" : "s")} failed.");
     }
 }

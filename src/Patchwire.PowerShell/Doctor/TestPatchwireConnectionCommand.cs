@@ -11,7 +11,7 @@ namespace Patchwire.PowerShell.Doctor;
 [Example("Test-PatchwireConnection", "Shows a PASS or FAIL line per check.")]
 [Example("if (-not (Test-PatchwireConnection -Quiet)) { Test-PatchwireConnection | Where-Object { -not $_.Passed } }", "Shows only what fails.")]
 [Example("patchwire doctor", "The same from the command line; exit code 1 when a check fails.")]
-public sealed class TestPatchwireConnectionCommand : PSCmdlet
+public sealed class TestPatchwireConnectionCommand : PatchwireCmdlet
 {
     [Parameter(Position = 0, HelpMessage = "The project folder to check (default: the current folder).")]
     public string? Path { get; set; }
@@ -26,7 +26,7 @@ public sealed class TestPatchwireConnectionCommand : PSCmdlet
     protected override void ProcessRecord()
     {
         var folder = SessionState.Path.GetUnresolvedProviderPathFromPSPath(string.IsNullOrEmpty(Path) ? "." : Path);
-        var checks = new PipelinePump(this).Run(token => ConnectionDoctor.RunAsync(folder, TimeSpan.FromSeconds(TimeoutSec), token));
+        var checks = Await(token => ConnectionDoctor.RunAsync(folder, TimeSpan.FromSeconds(TimeoutSec), token));
         if (Quiet) WriteObject(checks.All(c => c.Passed));
         else WriteObject(checks, enumerateCollection: true);
     }

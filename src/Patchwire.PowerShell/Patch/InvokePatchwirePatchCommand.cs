@@ -1,24 +1,25 @@
 using System.Management.Automation;
-using Patchwire.PowerShell.Ask;
 using Patchwire.PowerShell.Client;
+using Patchwire.PowerShell.Common;
 using Patchwire.PowerShell.Help;
 
 namespace Patchwire.PowerShell.Patch;
 
 [Cmdlet(VerbsLifecycle.Invoke, "PatchwirePatch", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium, DefaultParameterSetName = FromFile)]
 [OutputType(typeof(PatchwireApplyResult))]
-[Synopsis("Applies a Patchwire diff to your working tree: a result from Invoke-PatchwireAsk or a saved patch (default .patchwire/last.patch).")]
-[Description("Applies all or nothing: 'git apply --check' then 'git apply'; when your tree changed since the diff was made, a 3-way merge against the synced snapshot (your index and staged changes are never touched); if that conflicts, nothing changes and the error says what to do. -Include applies only the files matching the wildcard patterns. Returns what was applied (files, lines, Direct or ThreeWay). 'patchwire apply [PATCH]' does the same from the command line.")]
-[Example("Invoke-PatchwirePatch", "Applies .patchwire/last.patch of the current project (saved by 'patchwire ask --save-only' or a failed -Apply).")]
+[Synopsis("Applies a Patchwire diff to your working tree: a result from Invoke-PatchwireAsk or Invoke-PatchwireChat, or a saved patch (default .patchwire/last.patch).")]
+[Description("Applies all or nothing: 'git apply --check' then 'git apply'; when your tree changed since the diff was made, a 3-way merge against the synced snapshot (your index and staged changes are never touched); if that conflicts, nothing changes and the error says what to do. A patch that is already applied is reported (Method AlreadyApplied) and changes nothing. -InputObject takes anything that carries changes: ask results and chat turns (their Applied property is set; a result that does not apply is saved under .patchwire/patches/). -Include applies only the files matching the wildcard patterns. Returns what was applied (files, lines, Direct, ThreeWay or AlreadyApplied). 'patchwire apply [PATCH]' does the same from the command line.")]
+[Example("Invoke-PatchwirePatch", "Applies .patchwire/last.patch of the current project (saved by 'patchwire ask --save-only', or by an ask whose diff was not applied).")]
 [Example("$r = Invoke-PatchwireAsk 'split utils.py'; $r | Invoke-PatchwirePatch -Include 'src/*' -WhatIf", "Shows what applying only the files under src/ would do.")]
+[Example("$t = Invoke-PatchwireChat 'add tests'; $t | Invoke-PatchwirePatch; $t.Applied", "Applies a chat turn's changes; the turn records how.")]
 [Example("Invoke-PatchwirePatch -Path ./review.patch -ProjectPath ~/src/team-app -Confirm", "Applies a patch file to another project after confirmation.")]
 public sealed class InvokePatchwirePatchCommand : PSCmdlet
 {
     private const string FromFile = "Path";
     private const string FromResult = "InputObject";
 
-    [Parameter(Mandatory = true, ParameterSetName = FromResult, ValueFromPipeline = true, HelpMessage = "A result of Invoke-PatchwireAsk.")]
-    public PatchwireAskResult? InputObject { get; set; }
+    [Parameter(Mandatory = true, ParameterSetName = FromResult, ValueFromPipeline = true, HelpMessage = "A result that carries changes: from Invoke-PatchwireAsk or Invoke-PatchwireChat.")]
+    public PSObject? InputObject { get; set; }
 
     [Parameter(Position = 0, ParameterSetName = FromFile, HelpMessage = "A patch file (default: .patchwire/last.patch in the project).")]
     public string? Path { get; set; }
@@ -32,56 +33,91 @@ public sealed class InvokePatchwirePatchCommand : PSCmdlet
 
     protected override void ProcessRecord()
     {
-        string root;
-        string diff;
-        string? source = null;
         try
         {
-            root = ProjectPath is not null ? Resolve(ProjectPath)
-                : InputObject is { ProjectRoot.Length: > 0 } r ? r.ProjectRoot
-                : ClientSettingsLoader.Load(Resolve(".")).ProjectRoot;
+            if (InputObject is null) ApplyFile();
+            else ApplyResult(InputObject);
         }
-        catch (ClientConfigurationException ex) { ThrowTerminatingError(ClientErrors.From(ex)); return; }
-        if (!Directory.Exists(root))
-            ThrowTerminatingError(new ErrorRecord(new DirectoryNotFoundException($"The project folder {root} does not exist."), "Patchwire.Apply.NoProject", ErrorCategory.ObjectNotFound, root));
-
-        if (InputObject is not null) diff = InputObject.Diff;
-        else
+        catch (PatchApplyException ex) { WriteError(Errors.From(ex, ex.SavedPatch)); }
+        catch (PatchwireException ex) { ThrowTerminatingError(Errors.From(ex, Path ?? ProjectPath)); }
+        catch (InvalidOperationException ex) when (ex.Message.StartsWith("git was not found", StringComparison.Ordinal))
         {
-            source = Path is not null ? Resolve(Path) : PatchApplier.LastPatchPath(root);
-            if (!File.Exists(source))
-                ThrowTerminatingError(new ErrorRecord(new FileNotFoundException(Path is null
-                        ? $"There is no saved patch at {source}. 'patchwire ask --save-only' or a failed -Apply saves one there; or name a patch file."
-                        : $"The patch file {source} does not exist.", source), "Patchwire.Apply.NoPatch", ErrorCategory.ObjectNotFound, source));
-            diff = File.ReadAllText(source);
-            if (diff.Trim().Length > 0 && UnifiedDiff.Sections(diff).Count == 0)
-                ThrowTerminatingError(new ErrorRecord(new InvalidDataException($"{source} is not a git diff (no 'diff --git' lines)."), "Patchwire.Apply.NotADiff", ErrorCategory.InvalidData, source));
+            ThrowTerminatingError(new ErrorRecord(ex, ErrorIds.GitMissing, ErrorCategory.ObjectNotFound, "git"));
         }
+    }
 
-        var patch = PatchSelection.Select(diff, Include, out var chosen);
+    private void ApplyFile()
+    {
+        var root = ProjectPath is not null ? Resolve(ProjectPath) : ClientSettingsLoader.Load(Resolve(".")).ProjectRoot;
+        var file = PatchFile.Read(root, Path is null ? null : Resolve(Path));
+        var patch = PatchSelection.Select(file.Diff, Include, out var chosen);
         if (chosen.Count == 0)
         {
             WriteWarning(Include is { Length: > 0 } ? "-Include matched none of the files in the diff; nothing applied." : "The diff is empty; nothing to apply.");
             return;
         }
         if (!ShouldProcess(root, $"Apply the diff ({PatchSelection.Describe(chosen)})")) return;
-        try
+        WriteObject(PatchFile.Apply(file, patch));
+    }
+
+    private void ApplyResult(PSObject input)
+    {
+        var changes = input.BaseObject as IPatchwireChanges ?? Deserialized.From(input)
+            ?? throw new PatchwireException($"-InputObject takes a result that carries changes (from Invoke-PatchwireAsk or Invoke-PatchwireChat), not a {input.BaseObject?.GetType().Name ?? "null"}.",
+                ErrorIds.NotADiff, ErrorCategory.InvalidArgument);
+        var root = ProjectPath is not null ? Resolve(ProjectPath)
+            : changes.ProjectRoot.Length > 0 ? changes.ProjectRoot
+            : ClientSettingsLoader.Load(Resolve(".")).ProjectRoot;
+        if (!Directory.Exists(root))
+            throw new PatchwireException($"The project folder {root} does not exist.", ErrorIds.NoProject, ErrorCategory.ObjectNotFound);
+        var target = root == changes.ProjectRoot ? changes : new Retargeted(changes, root);
+        var patch = PatchSelection.Select(target.Patch, Include, out var chosen);
+        if (chosen.Count == 0)
         {
-            // A patch read from a file stays where it is; only a result object's diff is saved on failure.
-            WriteObject(PatchApplier.Apply(root, patch, saveOnFailure: source is null));
+            WriteWarning(Include is { Length: > 0 } ? "-Include matched none of the files in the diff; nothing applied." : "The result has no changes; nothing to apply.");
+            return;
         }
-        catch (PatchApplyException ex)
-        {
-            var error = PatchSelection.ErrorFor(ex, root);
-            if (source is not null)
-                error.ErrorDetails = new ErrorDetails($"{ex.Message} The patch is still in {source}. Stash or commit your local edits (git stash), apply again, then 'git stash pop'; or run 'git apply --3way \"{source}\"' and resolve the conflict markers by hand.");
-            WriteError(error);
-        }
-        catch (InvalidOperationException ex) when (ex.Message.StartsWith("git was not found", StringComparison.Ordinal))
-        {
-            ThrowTerminatingError(new ErrorRecord(ex, "Patchwire.GitMissing", ErrorCategory.ObjectNotFound, "git"));
-        }
+        if (!ShouldProcess(root, $"Apply the diff ({PatchSelection.Describe(chosen)})")) return;
+        var applied = ApplyStep.Apply(target, patch);
+        if (applied.Method == PatchApplyMethod.AlreadyApplied) WriteWarning($"The changes are already in {root}; nothing changed.");
+        WriteObject(applied);
     }
 
     private string Resolve(string path) => SessionState.Path.GetUnresolvedProviderPathFromPSPath(path);
+
+    /// <summary>A result applied to another folder (-ProjectPath): Applied and SavedPatch still land on the result.</summary>
+    private sealed class Retargeted(IPatchwireChanges inner, string projectRoot) : IPatchwireChanges
+    {
+        public string ProjectRoot { get; } = projectRoot;
+        public string Patch => inner.Patch;
+        public PatchwireFileChange[] Files => inner.Files;
+        public string RunId => inner.RunId;
+        public PatchApplyMethod? Applied { get => inner.Applied; set => inner.Applied = value; }
+        public string? SavedPatch { get => inner.SavedPatch; set => inner.SavedPatch = value; }
+    }
+
+    /// <summary>A result that crossed a job or remoting boundary: a property bag with Diff (ask) or Patch (chat) and ProjectRoot.</summary>
+    private sealed class Deserialized(PSObject source, string patch) : IPatchwireChanges
+    {
+        public static Deserialized? From(PSObject input)
+        {
+            var patch = (input.Properties["Diff"]?.Value ?? input.Properties["Patch"]?.Value) as string;
+            return patch is null ? null : new Deserialized(input, patch);
+        }
+
+        public string ProjectRoot => source.Properties["ProjectRoot"]?.Value as string ?? "";
+        public string Patch { get; } = patch;
+        public PatchwireFileChange[] Files => UnifiedDiff.Files(Patch).ToArray();
+        public string RunId => source.Properties["RunId"]?.Value as string ?? PatchStore.NewRunId();
+        public PatchApplyMethod? Applied
+        {
+            get => null;
+            set { if (source.Properties["Applied"] is { } p) try { p.Value = value?.ToString(); } catch (SetValueException) { } }
+        }
+        public string? SavedPatch
+        {
+            get => source.Properties["SavedPatch"]?.Value as string;
+            set { if (source.Properties["SavedPatch"] is { } p) try { p.Value = value; } catch (SetValueException) { } }
+        }
+    }
 }

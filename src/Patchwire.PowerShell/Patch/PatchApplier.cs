@@ -1,5 +1,7 @@
-using Patchwire.PowerShell.Sync;
+using System.Management.Automation;
 using System.Text;
+using Patchwire.PowerShell.Common;
+using Patchwire.PowerShell.Sync;
 using System.Text.RegularExpressions;
 
 namespace Patchwire.PowerShell.Patch;
@@ -10,6 +12,8 @@ public enum PatchApplyMethod
     Direct,
     /// <summary>'git apply --3way': the tree moved since the patch was made, and git merged cleanly.</summary>
     ThreeWay,
+    /// <summary>The working tree already holds the patch's changes; nothing was changed.</summary>
+    AlreadyApplied,
 }
 
 /// <summary>What applying a patch did.</summary>
@@ -22,10 +26,24 @@ public sealed class PatchwireApplyResult
     public int LinesRemoved => Files.Sum(f => f.LinesRemoved);
 }
 
-/// <summary>A patch that could not be applied. Nothing was changed; the patch was saved to <see cref="SavedPatch"/>.</summary>
-public sealed class PatchApplyException(string message, string? savedPatch, IReadOnlyList<string> conflicts, string gitOutput) : Exception(message)
+/// <summary>A patch that could not be applied. Nothing was changed; when it was saved, <see cref="SavedPatch"/> says where.</summary>
+public sealed class PatchApplyException(string message, string? savedPatch, IReadOnlyList<string> conflicts, string gitOutput)
+    : PatchwireException(message, conflicts.Count > 0 ? ErrorIds.ApplyConflict : ErrorIds.ApplyDoesNotApply, ErrorCategory.WriteError,
+        savedPatch is null ? "Stash your local edits (git stash), apply again, then 'git stash pop'." : $"git stash; Invoke-PatchwirePatch -Path '{savedPatch}'; git stash pop")
 {
     public string? SavedPatch { get; } = savedPatch;
+
+    /// <summary>The same failure, saying where the patch is now kept and how to apply it anyway.</summary>
+    public PatchApplyException SavedTo(string path, string projectRoot)
+    {
+        var shown = Relative(path, projectRoot);
+        return new PatchApplyException(
+            $"{Message} The patch is saved to {shown}. To apply it anyway, either stash your local edits (git stash), run 'patchwire apply' (or Invoke-PatchwirePatch), then 'git stash pop'; or run 'git apply --3way {shown}' and resolve the conflict markers by hand.",
+            path, Conflicts, GitOutput);
+    }
+
+    private static string Relative(string path, string root) =>
+        path.StartsWith(root, StringComparison.Ordinal) ? path.Substring(root.Length).TrimStart(Path.DirectorySeparatorChar, '/').Replace('\\', '/') : path;
     public IReadOnlyList<string> Conflicts { get; } = conflicts;
     public string GitOutput { get; } = gitOutput;
 }
@@ -33,35 +51,17 @@ public sealed class PatchApplyException(string message, string? savedPatch, IRea
 /// <summary>
 /// Applies a diff to the laptop's working tree, all or nothing: 'git apply --check' then 'git apply'; when that
 /// fails inside a git repository, 'git apply --3way' against a private copy of the index (the user's index is never
-/// touched), rolled back file by file if git reports conflicts. A patch that cannot apply is saved to
-/// .patchwire/last.patch.
+/// touched), rolled back file by file if git reports conflicts. A patch that is applied already is reported as such.
 /// </summary>
 public static class PatchApplier
 {
-    public const string StateFolder = ".patchwire";
-    public const string LastPatchName = "last.patch";
     private static readonly Regex ConflictLine = new(@"^Applied patch to '(.+)' with conflicts\.$", RegexOptions.Multiline);
     private static readonly Regex ErrorLine = new(@"^error: (.+)$", RegexOptions.Multiline);
 
-    public static string LastPatchPath(string projectRoot) => Path.Combine(projectRoot, StateFolder, LastPatchName);
+    public static string LastPatchPath(string projectRoot) => PatchStore.LastPatchPath(projectRoot);
 
-    /// <summary>Writes the patch under .patchwire/ (which gets a .gitignore of '*', so git never shows or syncs it).</summary>
-    public static string Save(string projectRoot, string patch, string? path = null)
-    {
-        path ??= LastPatchPath(projectRoot);
-        var folder = Path.GetDirectoryName(path)!;
-        Directory.CreateDirectory(folder);
-        var ignore = Path.Combine(projectRoot, StateFolder, ".gitignore");
-        if (Directory.Exists(Path.GetDirectoryName(ignore)) && !File.Exists(ignore)) File.WriteAllText(ignore, "*\n");
-        var temp = path + ".tmp";
-        File.WriteAllText(temp, patch, new UTF8Encoding(false));
-        if (File.Exists(path)) File.Delete(path);
-        File.Move(temp, path);
-        return path;
-    }
-
-    /// <exception cref="PatchApplyException">The patch does not apply (nothing changed; saved to last.patch unless <paramref name="saveOnFailure"/> is false).</exception>
-    public static PatchwireApplyResult Apply(string projectRoot, string patch, bool saveOnFailure = true, IDictionary<string, string>? gitEnvironment = null)
+    /// <exception cref="PatchApplyException">The patch does not apply (nothing changed). The caller saves it.</exception>
+    public static PatchwireApplyResult Apply(string projectRoot, string patch, IDictionary<string, string>? gitEnvironment = null)
     {
         projectRoot = Path.GetFullPath(projectRoot);
         var sections = UnifiedDiff.Sections(patch);
@@ -86,19 +86,22 @@ public static class PatchApplier
             {
                 var direct = GitCli.Run(workDir, apply.Concat(new[] { patchFile }), gitEnvironment);
                 if (direct.Success) { result.Method = PatchApplyMethod.Direct; return result; }
-                throw Fail(projectRoot, patch, saveOnFailure, "git apply failed after its check passed: " + direct.Stderr.Trim(), Array.Empty<string>(), direct.Stderr);
+                throw Fail("git apply failed after its check passed: " + direct.Stderr.Trim(), Array.Empty<string>(), direct.Stderr);
             }
+            // Applied already (a second 'patchwire apply'): the reverse applies cleanly. Nothing to do, and no 3-way merge to claim.
+            var reverse = GitCli.Run(workDir, apply.Concat(new[] { "--reverse", "--check", patchFile }), gitEnvironment);
+            if (reverse.Success) { result.Method = PatchApplyMethod.AlreadyApplied; return result; }
             if (!inRepo)
-                throw Fail(projectRoot, patch, saveOnFailure, $"The patch does not apply to {projectRoot} ({FirstError(check.Stderr)}), and a 3-way merge needs a git repository.", Array.Empty<string>(), check.Stderr);
+                throw Fail( $"The patch does not apply to {projectRoot} ({FirstError(check.Stderr)}), and a 3-way merge needs a git repository.", Array.Empty<string>(), check.Stderr);
 
-            var paths = sections.SelectMany(s => new[] { s.Change.OldPath, s.Change.Path }).Distinct(StringComparer.Ordinal).Select(p => prefix + p).ToList();
+            var paths = sections.SelectMany(s => new[] { s.Change.OldPath, s.Change.Path }).OfType<string>().Distinct(StringComparer.Ordinal).Select(p => prefix + p).ToList();
             var threeWay = ApplyThreeWay(workDir, apply, patchFile, paths, gitEnvironment);
             if (threeWay.Success) { result.Method = PatchApplyMethod.ThreeWay; return result; }
             var conflicts = ConflictLine.Matches(threeWay.Stderr + threeWay.Stdout).Cast<Match>().Select(m => m.Groups[1].Value).ToList();
             var why = conflicts.Count > 0
                 ? $"Your working tree changed since the sync and a 3-way merge conflicts in {string.Join(", ", conflicts)}."
                 : $"The patch does not apply to your working tree ({FirstError(check.Stderr)}), and a 3-way merge failed too ({FirstError(threeWay.Stderr)}).";
-            throw Fail(projectRoot, patch, saveOnFailure, why, conflicts, check.Stderr + threeWay.Stderr);
+            throw Fail(why, conflicts, check.Stderr + threeWay.Stderr);
         }
         finally
         {
@@ -174,25 +177,8 @@ public static class PatchApplier
         }
     }
 
-    private static PatchApplyException Fail(string projectRoot, string patch, bool save, string why, IReadOnlyList<string> conflicts, string gitOutput)
-    {
-        string? saved = null;
-        if (save)
-        {
-            try { saved = Save(projectRoot, patch); }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException) { why += $" (Saving the patch failed too: {ex.Message}.)"; }
-        }
-        var message = new StringBuilder(why).Append(" Nothing was changed.");
-        if (saved is not null)
-        {
-            var shown = Relative(projectRoot, saved);
-            message.Append($" The patch is saved to {shown}. To apply it anyway, either stash your local edits (git stash), run 'patchwire apply' (or Invoke-PatchwirePatch), then 'git stash pop'; or run 'git apply --3way {shown}' and resolve the conflict markers by hand.");
-        }
-        return new PatchApplyException(message.ToString(), saved, conflicts, gitOutput);
-    }
-
-    private static string Relative(string root, string path) =>
-        path.StartsWith(root, StringComparison.Ordinal) ? path.Substring(root.Length).TrimStart(Path.DirectorySeparatorChar, '/').Replace('\\', '/') : path;
+    private static PatchApplyException Fail(string why, IReadOnlyList<string> conflicts, string gitOutput) =>
+        new(why + " Nothing was changed.", null, conflicts, gitOutput);
 
     private static string FirstError(string stderr)
     {

@@ -15,7 +15,7 @@ internal static class PatchSelection
             return diff;
         }
         var patterns = include.Select(p => new WildcardPattern(p.Replace('\\', '/'), WildcardOptions.CultureInvariant)).ToList();
-        bool Matches(PatchwireFileChange c) => patterns.Any(p => p.IsMatch(c.Path) || p.IsMatch(c.OldPath));
+        bool Matches(PatchwireFileChange c) => patterns.Any(p => p.IsMatch(c.Path) || (c.OldPath is not null && p.IsMatch(c.OldPath)));
         var kept = sections.Where(s => Matches(s.Change)).ToList();
         chosen = kept.Select(s => s.Change).ToList();
         return string.Concat(kept.Select(s => s.Text));
@@ -23,10 +23,4 @@ internal static class PatchSelection
 
     public static string Describe(IReadOnlyCollection<PatchwireFileChange> files) =>
         $"{files.Count} file{(files.Count == 1 ? "" : "s")}, +{files.Sum(f => f.LinesAdded)} -{files.Sum(f => f.LinesRemoved)}: {string.Join(", ", files.Take(5).Select(f => f.Path))}{(files.Count > 5 ? ", …" : "")}";
-
-    public static ErrorRecord ErrorFor(PatchApplyException ex, string projectRoot) =>
-        new(ex, ex.Conflicts.Count > 0 ? "Patchwire.Apply.Conflict" : "Patchwire.Apply.DoesNotApply", ErrorCategory.WriteError, projectRoot)
-        {
-            ErrorDetails = new ErrorDetails(ex.Message) { RecommendedAction = ex.SavedPatch is null ? "Resolve the conflict and apply again." : $"git stash; Invoke-PatchwirePatch -Path '{ex.SavedPatch}'; git stash pop" },
-        };
 }

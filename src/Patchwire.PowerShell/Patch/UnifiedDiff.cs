@@ -9,8 +9,8 @@ public enum FileChangeStatus { Modified, Added, Deleted, Renamed, Copied }
 public sealed class PatchwireFileChange
 {
     public string Path { get; set; } = "";
-    /// <summary>The path before a rename or copy; otherwise equal to Path.</summary>
-    public string OldPath { get; set; } = "";
+    /// <summary>The path before a rename or copy; null for other changes.</summary>
+    public string? OldPath { get; set; }
     public FileChangeStatus Status { get; set; }
     public int LinesAdded { get; set; }
     public int LinesRemoved { get; set; }
@@ -25,7 +25,10 @@ public sealed class FileSection(PatchwireFileChange change, string text)
     public string Text { get; } = text;
 }
 
-/// <summary>Reads git's unified diffs (as 'git diff --binary' writes them): splits them per file and counts lines.</summary>
+/// <summary>
+/// Reads git's unified diffs (as 'git diff --binary' writes them): splits them per file, for -Include and for patch
+/// files read from disk. Results from the agent carry their files as typed changes instead (<see cref="FileChanges"/>).
+/// </summary>
 public static class UnifiedDiff
 {
     public static IReadOnlyList<PatchwireFileChange> Files(string diff) => Sections(diff).Select(s => s.Change).ToList();
@@ -79,9 +82,9 @@ public static class UnifiedDiff
             else if (line.StartsWith("GIT binary patch", StringComparison.Ordinal) || (line.StartsWith("Binary files ", StringComparison.Ordinal) && line.EndsWith(" differ", StringComparison.Ordinal))) change.Binary = true;
         }
         var (headerOld, headerNew) = HeaderPaths(lines[start].TrimEnd('\n', '\r').Substring("diff --git ".Length));
-        change.OldPath = renameFrom ?? (minus is not null && minus != "/dev/null" ? minus : null) ?? headerOld ?? "";
-        change.Path = renameTo ?? (plus is not null && plus != "/dev/null" ? plus : null) ?? (change.Status == FileChangeStatus.Deleted ? change.OldPath : headerNew) ?? change.OldPath;
-        if (change.OldPath.Length == 0) change.OldPath = change.Path;
+        var oldPath = renameFrom ?? (minus is not null && minus != "/dev/null" ? minus : null) ?? headerOld ?? "";
+        change.Path = renameTo ?? (plus is not null && plus != "/dev/null" ? plus : null) ?? (change.Status == FileChangeStatus.Deleted ? oldPath : headerNew) ?? oldPath;
+        change.OldPath = change.Status is FileChangeStatus.Renamed or FileChangeStatus.Copied && oldPath.Length > 0 ? oldPath : null;
         var text = new StringBuilder();
         for (var i = start; i < end; i++) text.Append(lines[i]);
         return new FileSection(change, text.ToString());

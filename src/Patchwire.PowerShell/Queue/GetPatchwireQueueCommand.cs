@@ -1,5 +1,6 @@
 using System.Management.Automation;
 using Patchwire.PowerShell.Client;
+using Patchwire.PowerShell.Common;
 using Patchwire.PowerShell.Help;
 
 namespace Patchwire.PowerShell.Queue;
@@ -11,26 +12,20 @@ namespace Patchwire.PowerShell.Queue;
 [Example("Get-PatchwireQueue", "Shows how many slots are in use, who is running and who waits.")]
 [Example("(Get-PatchwireQueue).Queued | Where-Object User -eq $env:PW_USER", "Lists the places of your own waiting requests.")]
 [Example("while ((Get-PatchwireQueue).FreeSlots -eq 0) { Start-Sleep -Seconds 5 }", "Waits until the agent has a free slot.")]
-public sealed class GetPatchwireQueueCommand : PSCmdlet
+public sealed class GetPatchwireQueueCommand : PatchwireCmdlet
 {
     protected override void EndProcessing()
     {
-        var settings = UserSettings.Load(this, SessionState.Path.CurrentFileSystemLocation.ProviderPath);
+        var settings = QueueSettings.Load(this, SessionState.Path.CurrentFileSystemLocation.ProviderPath);
         using var client = new AgentClient(settings, TimeSpan.FromSeconds(30));
         try
         {
-            WriteObject(QueueReader.ReadAsync(client).GetAwaiter().GetResult());
+            WriteVerbose($"GET {settings.AgentUrl}/queue");
+            WriteObject(Await(token => QueueReader.ReadAsync(client, token)));
         }
         catch (AgentClientException ex)
         {
-            var category = ex.Status switch
-            {
-                System.Net.HttpStatusCode.Unauthorized => ErrorCategory.AuthenticationError,
-                System.Net.HttpStatusCode.Forbidden => ErrorCategory.PermissionDenied,
-                null => ErrorCategory.ConnectionError,
-                _ => ErrorCategory.InvalidResult,
-            };
-            ThrowTerminatingError(new ErrorRecord(ex, "Patchwire.Queue.AgentError", category, settings.AgentUrl));
+            ThrowTerminatingError(Errors.From(ex, settings.AgentUrl));
         }
     }
 }

@@ -19,22 +19,19 @@ public sealed class QueueCliVerb : ICliVerb, ICliVerbOptions
             return 0;
         }
         if (args.Positionals.Count > 0) throw new CliUsageException($"'queue' takes no arguments (got '{args.Positionals[0]}')");
-        var settings = UserSettings.Load(context.Cmdlet.SessionState.Path.CurrentFileSystemLocation.ProviderPath);
+        var settings = QueueSettings.Load(context.ResolvePath("."));
         using var client = new AgentClient(settings, TimeSpan.FromSeconds(30));
-        try
+        context.Verbose($"GET {settings.AgentUrl}/queue");
+        if (args.Flag("--json"))
         {
-            if (args.Flag("--json"))
+            context.Out(context.Run(async token =>
             {
-                using var doc = client.GetJsonAsync("/queue").GetAwaiter().GetResult();
-                context.Out(JsonSerializer.Serialize(doc.RootElement));
-                return 0;
-            }
-            foreach (var line in QueueReader.Describe(QueueReader.ReadAsync(client).GetAwaiter().GetResult())) context.Out(line);
+                using var doc = await client.GetJsonAsync(Core.Protocol.Routes.Queue, token).ConfigureAwait(false);
+                return JsonSerializer.Serialize(doc.RootElement);
+            }));
             return 0;
         }
-        catch (AgentClientException ex)
-        {
-            throw new CliFailure(ex.Message);
-        }
+        foreach (var line in QueueReader.Describe(context.Run(token => QueueReader.ReadAsync(client, token)))) context.Out(line);
+        return 0;
     }
 }

@@ -33,22 +33,28 @@ public sealed class SetupPlan
 
 /// <summary>
 /// Laptop setup: verifies a token with GET /me and writes $PW_HOME/env (PW_TOKEN, PW_USER, PW_AGENT_URL), owner-only.
-/// A token the agent rejects (401) or whose user is disabled (403) is refused unless forced. When the agent cannot be
-/// reached the settings are saved anyway with a warning: the laptop may be offline or off the VPN, and
-/// 'patchwire doctor' checks the token later.
+/// A token the agent rejects (401), whose user is disabled (403), or an agent that cannot be reached (a mistyped URL or
+/// port) saves nothing unless forced: a working env file is never replaced by settings nobody could check.
 /// </summary>
 public static class LaptopSetup
 {
-    public static async Task<SetupPlan> PlanAsync(string token, string? agentUrl, string? user, TimeSpan timeout, CancellationToken cancellationToken)
+    /// <param name="token">The token to save; null keeps the one already saved (to change only the agent URL).</param>
+    public static async Task<SetupPlan> PlanAsync(string? token, string? agentUrl, string? user, TimeSpan timeout, CancellationToken cancellationToken)
     {
-        token = (token ?? "").Trim();
+        var home = PatchwireHome.FromEnvironment();
+        var existing = EnvFile.Read(home.EnvFile);
+        if (token is null)
+        {
+            if (!existing.TryGetValue("PW_TOKEN", out var savedToken) || string.IsNullOrWhiteSpace(savedToken))
+                throw new ArgumentException($"No token is saved in {home.EnvFile} yet: give one with -Token (--token). Ask your admin for it ('New-PatchwireUser NAME' prints it).");
+            token = savedToken;
+        }
+        token = token.Trim();
         if (token.Length == 0) throw new ArgumentException("The token is empty. Ask your admin for one ('patchwire-agent user add NAME' prints it).");
         if (token.Any(c => char.IsWhiteSpace(c) || char.IsControl(c)))
             throw new ArgumentException("The token contains spaces or control characters; copy it again exactly as the admin gave it (pw_ followed by 64 hex characters).");
         if (user is not null && Core.Identity.NameRules.Check(user, "user name") is { } badUser) throw new ArgumentException(badUser);
 
-        var home = PatchwireHome.FromEnvironment();
-        var existing = EnvFile.Read(home.EnvFile);
         var url = agentUrl ?? (existing.TryGetValue("PW_AGENT_URL", out var saved) && saved.Length > 0 ? saved : null)
                   ?? Environment.GetEnvironmentVariable("PW_AGENT_URL") ?? ClientSettingsLoader.DefaultAgentUrl;
         url = url.Trim().TrimEnd('/');
@@ -80,9 +86,8 @@ public static class LaptopSetup
         catch (AgentClientException ex) when (ex.Status is null)
         {
             plan.Check = TokenCheck.AgentUnreachable;
-            plan.CheckMessage = $"Could not reach the agent at {url} to check the token ({ex.Message}).";
-            plan.Warnings.Add($"Saved without checking: could not reach the agent at {url}. Run 'patchwire doctor' once it is reachable." +
-                              (user is null ? " PW_USER stays unset until then (pass --user NAME to set it now)." : ""));
+            plan.CheckMessage = $"Could not reach the agent at {url} to check the token ({ex.Message}). Check the host name and port (Start-PatchwireAgent prints the URL it listens on)." +
+                                (user is null ? " Saved only with --force (-Force); PW_USER then stays unset unless --user NAME is given." : "");
         }
         return plan;
     }

@@ -7,14 +7,15 @@ namespace Patchwire.PowerShell.Setup;
 [Cmdlet(VerbsCommon.Set, "PatchwireConfiguration", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
 [OutputType(typeof(PatchwireConfiguration))]
 [Synopsis("Saves this laptop's Patchwire token, user and agent URL to $PW_HOME/env (what 'patchwire setup' does).")]
-[Description("Checks the token with the agent's GET /me, then writes PW_TOKEN, PW_USER (the name the agent returns) and PW_AGENT_URL to $PW_HOME/env (default ~/.patchwire/env), readable by you only. A token the agent rejects (401) or whose user is disabled (403) is not saved: the command fails with a terminating error, unless -Force. When the agent cannot be reached (offline, off the VPN) the settings are saved with a warning and PW_USER comes from -User; run Test-PatchwireConnection later. Variables already set in the environment (PW_TOKEN, PW_USER, PW_AGENT_URL) still win when the settings are loaded; a warning says so. Other lines of the env file are kept.")]
+[Description("Checks the token with the agent's GET /me, then writes PW_TOKEN, PW_USER (the name the agent returns) and PW_AGENT_URL to $PW_HOME/env (default ~/.patchwire/env), readable by you only. A token the agent rejects (401), whose user is disabled (403), or an agent that cannot be reached (a mistyped URL or port) is not saved: the command fails with a terminating error and the env file is left as it was, unless -Force (then PW_USER comes from -User). Without -Token the token already saved is kept, so -AgentUrl alone moves the laptop to another agent. Variables already set in the environment (PW_TOKEN, PW_USER, PW_AGENT_URL) still win when the settings are loaded; a warning says so. Other lines of the env file are kept.")]
 [Example("Set-PatchwireConfiguration -Token pw_b9f0... -AgentUrl http://buildbox:7878", "Checks the token against the agent and saves it with the user name the agent reports.")]
 [Example("Set-PatchwireConfiguration -Token $token -AgentUrl http://buildbox:7878 -User ana -PassThru", "Saves, naming the user in case the agent is not reachable now, and shows what was saved (token masked).")]
+[Example("Set-PatchwireConfiguration -AgentUrl http://newbox:7878", "Points this laptop at another agent, keeping the saved token (checked there first).")]
 [Example("patchwire setup --token pw_b9f0... --agent-url http://buildbox:7878", "The same from the command line.")]
 public sealed class SetPatchwireConfigurationCommand : PSCmdlet
 {
-    [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true, HelpMessage = "Your token as the admin gave it (pw_ followed by 64 hex characters).")]
-    public string Token { get; set; } = "";
+    [Parameter(Position = 0, ValueFromPipelineByPropertyName = true, HelpMessage = "Your token as the admin gave it (pw_ followed by 64 hex characters). Default: the one already saved, so -AgentUrl alone changes only the URL.")]
+    public string? Token { get; set; }
 
     [Parameter(HelpMessage = "The agent's URL, for example http://buildbox:7878. Default: the one already saved, else PW_AGENT_URL, else http://127.0.0.1:7878.")]
     [Alias("Url")]
@@ -24,7 +25,7 @@ public sealed class SetPatchwireConfigurationCommand : PSCmdlet
     [Alias("UserName")]
     public string? User { get; set; }
 
-    [Parameter(HelpMessage = "Save even when the agent rejects the token (401) or reports the user disabled (403).")]
+    [Parameter(HelpMessage = "Save even when the agent rejects the token (401), reports the user disabled (403) or cannot be reached.")]
     public SwitchParameter Force { get; set; }
 
     [Parameter(HelpMessage = "Return the saved settings (token masked).")]
@@ -50,13 +51,18 @@ public sealed class SetPatchwireConfigurationCommand : PSCmdlet
         }
         catch (OperationCanceledException) { return; }
 
-        if (plan.Check is TokenCheck.Rejected or TokenCheck.Disabled)
+        if (plan.Check is TokenCheck.Rejected or TokenCheck.Disabled or TokenCheck.AgentUnreachable)
         {
             if (!Force)
             {
-                var category = plan.Check == TokenCheck.Rejected ? ErrorCategory.AuthenticationError : ErrorCategory.PermissionDenied;
+                var (category, id) = plan.Check switch
+                {
+                    TokenCheck.Rejected => (ErrorCategory.AuthenticationError, "TokenRejected"),
+                    TokenCheck.Disabled => (ErrorCategory.PermissionDenied, "UserDisabled"),
+                    _ => (ErrorCategory.ConnectionError, "AgentUnreachable"),
+                };
                 ThrowTerminatingError(new ErrorRecord(new InvalidOperationException(plan.CheckMessage + " Nothing was saved (use -Force to save it anyway)."),
-                    "Patchwire.Setup." + (plan.Check == TokenCheck.Rejected ? "TokenRejected" : "UserDisabled"), category, plan.AgentUrl));
+                    "Patchwire.Setup." + id, category, plan.AgentUrl));
             }
             plan.Warnings.Add(plan.CheckMessage + " Saved anyway because of -Force.");
         }

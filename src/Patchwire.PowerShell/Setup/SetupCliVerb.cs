@@ -7,8 +7,9 @@ namespace Patchwire.PowerShell.Setup;
 public sealed class SetupCliVerb : ICliVerb, ICliVerbOptions
 {
     public string Usage => "usage: patchwire setup --token pw_... [--agent-url URL] [--user NAME] [--force]\n" +
+                           "       patchwire setup --agent-url URL        (keeps the token already saved)\n" +
                            "  Checks the token with the agent (GET /me) and writes PW_TOKEN, PW_USER and PW_AGENT_URL to $PW_HOME/env (owner-only).\n" +
-                           "  A rejected token is not saved unless --force; an unreachable agent saves with a warning.";
+                           "  A rejected token or an agent that cannot be reached saves nothing unless --force.";
     public IEnumerable<string> ValueOptions => new[] { "--token", "--agent-url", "--user" };
     public IEnumerable<string> Flags => new[] { "--force" };
 
@@ -16,14 +17,15 @@ public sealed class SetupCliVerb : ICliVerb, ICliVerbOptions
     {
         if (args.Help) { context.Out(Usage); return 0; }
         if (args.Positionals.Count > 0) throw new CliUsageException($"unexpected argument '{args.Positionals[0]}'");
-        var token = args.Option("--token") ?? throw new CliUsageException("--token is required");
+        var token = args.Option("--token");
+        if (token is null && args.Option("--agent-url") is null) throw new CliUsageException("give --token, --agent-url or both");
         SetupPlan plan;
         try
         {
-            plan = new PipelinePump(context.Cmdlet).Run(cancel => LaptopSetup.PlanAsync(token, args.Option("--agent-url"), args.Option("--user"), TimeSpan.FromSeconds(10), cancel));
+            plan = context.Run(cancel => LaptopSetup.PlanAsync(token, args.Option("--agent-url"), args.Option("--user"), TimeSpan.FromSeconds(10), cancel));
         }
         catch (ArgumentException ex) { throw new CliFailure(ex.Message); }
-        if (plan.Check is TokenCheck.Rejected or TokenCheck.Disabled)
+        if (plan.Check is TokenCheck.Rejected or TokenCheck.Disabled or TokenCheck.AgentUnreachable)
         {
             if (!args.Flag("--force")) throw new CliFailure(plan.CheckMessage + " Nothing was saved (use --force to save it anyway).");
             plan.Warnings.Add(plan.CheckMessage + " Saved anyway because of --force.");

@@ -1,5 +1,7 @@
 using System.Diagnostics;
+using System.Management.Automation;
 using System.Text;
+using Patchwire.PowerShell.Common;
 
 namespace Patchwire.PowerShell.Sync;
 
@@ -13,7 +15,8 @@ public sealed class GitOutput(int exitCode, string stdout, string stderr)
 }
 
 /// <summary>A git failure worded for the person at the keyboard.</summary>
-public sealed class GitCommandException(string message, string? stderr = null) : Exception(message)
+public sealed class GitCommandException(string message, string? stderr = null)
+    : PatchwireException(message, ErrorIds.GitFailed, ErrorCategory.InvalidOperation)
 {
     public string? Stderr { get; } = stderr;
 }

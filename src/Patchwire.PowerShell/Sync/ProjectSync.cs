@@ -1,8 +1,10 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Http;
+using System.Text;
 using System.Text.Json;
 using Patchwire.Core.IO;
+using Patchwire.Core.Protocol;
 using Patchwire.PowerShell.Client;
 
 namespace Patchwire.PowerShell.Sync;
@@ -42,7 +44,32 @@ public static class ProjectSync
 {
     private static readonly TimeSpan LockTimeout = TimeSpan.FromMinutes(10);
 
-    public static async Task<SyncResult> SyncAsync(ClientSettings settings, AgentClient client, IProgress<string>? progress, CancellationToken cancellationToken)
+    /// <summary>
+    /// Syncs the project before an ask or a chat turn, reporting each step; returns the baseline the agent now has.
+    /// A prompt over the agent's PW_MAX_PROMPT_BYTES is refused before anything is sent.
+    /// </summary>
+    public static async Task<string> SyncForRunAsync(ClientSettings settings, AgentClient client, string prompt, Action<RunProgress> report, CancellationToken cancellationToken)
+    {
+        report(new RunProgress(RunProgress.Syncing, "Syncing…"));
+        var promptBytes = Encoding.UTF8.GetByteCount(prompt);
+        var synced = await SyncAsync(settings, client, new RelayProgress(m => report(new RunProgress(RunProgress.Syncing, m))), cancellationToken,
+            agent =>
+            {
+                if (agent.MaxPromptBytes is { } limit && promptBytes > limit)
+                    throw new AgentClientException(AgentClient.PromptTooLarge(limit, promptBytes), (HttpStatusCode)413, HttpErrors.PromptTooLarge);
+            }).ConfigureAwait(false);
+        return synced.Baseline;
+    }
+
+    /// <summary>One sync with its own connection to the agent: what Sync-PatchwireProject and 'patchwire sync' run.</summary>
+    public static async Task<SyncResult> SyncAsync(ClientSettings settings, IProgress<string>? progress, CancellationToken cancellationToken)
+    {
+        using var client = new AgentClient(settings);
+        return await SyncAsync(settings, client, progress, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <param name="checkAgent">Runs once the agent's state is known and before anything is sent; it may throw to stop the sync (an ask whose prompt is over the agent's limit).</param>
+    public static async Task<SyncResult> SyncAsync(ClientSettings settings, AgentClient client, IProgress<string>? progress, CancellationToken cancellationToken, Action<SyncState>? checkAgent = null)
     {
         if (string.IsNullOrEmpty(settings.ProjectRoot))
             throw new SyncException("No project folder given to sync.");
@@ -76,7 +103,9 @@ public static class ProjectSync
                 Observe(agentTask);
                 throw;
             }
-            var (agentBaseline, limit) = await agentTask.ConfigureAwait(false);
+            var agentState = await agentTask.ConfigureAwait(false);
+            checkAgent?.Invoke(agentState);
+            var (agentBaseline, limit) = (agentState.Baseline, agentState.MaxBundleBytes);
 
             var result = new SyncResult { Project = settings.Project, Tree = tree, Path = settings.ProjectRoot, AgentUrl = settings.AgentUrl, SubmodulesNotSent = submodules, Fsmonitor = snapshot.Fsmonitor };
             if (submodules.Count > 0)
@@ -122,19 +151,19 @@ public static class ProjectSync
     public static async Task<string?> GetBaselineAsync(AgentClient client, string project, CancellationToken cancellationToken) =>
         (await GetAgentStateAsync(client, project, cancellationToken).ConfigureAwait(false)).Baseline;
 
-    private static async Task<(string? Baseline, long? MaxBundleBytes)> GetAgentStateAsync(AgentClient client, string project, CancellationToken cancellationToken)
+    /// <summary>GET /sync/{project}; a baseline that is not a commit id counts as none.</summary>
+    private static async Task<SyncState> GetAgentStateAsync(AgentClient client, string project, CancellationToken cancellationToken)
     {
-        JsonDocument doc;
-        try { doc = await client.GetJsonAsync("sync/" + Uri.EscapeDataString(project), cancellationToken).ConfigureAwait(false); }
-        catch (JsonException ex) { throw new SyncException($"The agent at {client.Settings.AgentUrl} answered GET /sync with something that is not JSON. Is PW_AGENT_URL a Patchwire agent?", ex); }
-        using (doc)
+        SyncState? state;
+        try
         {
-            var root = doc.RootElement;
-            if (root.ValueKind != JsonValueKind.Object) return (null, null);
-            var baseline = root.TryGetProperty("baseline", out var b) && b.ValueKind == JsonValueKind.String ? b.GetString() : null;
-            long? limit = root.TryGetProperty("maxBundleBytes", out var m) && m.ValueKind == JsonValueKind.Number && m.TryGetInt64(out var l) ? l : null;
-            return (WorkingTreeSnapshot.IsObjectId(baseline) ? baseline : null, limit);
+            using var doc = await client.GetJsonAsync(Routes.Sync(project), cancellationToken).ConfigureAwait(false);
+            state = doc.RootElement.ValueKind == JsonValueKind.Object ? doc.RootElement.Deserialize<SyncState>(ProtocolJson.Options) : null;
         }
+        catch (JsonException ex) { throw new SyncException($"The agent at {client.Settings.AgentUrl} answered GET /sync with something that is not JSON. Is PW_AGENT_URL a Patchwire agent?", ex); }
+        state ??= new SyncState { Project = project };
+        if (!ObjectIds.IsObjectId(state.Baseline)) state.Baseline = null;
+        return state;
     }
 
     /// <summary>Commits (or reuses) the snapshot on <paramref name="parent"/> and posts the bundle; null when the agent lacks the parent (409).</summary>
@@ -156,14 +185,13 @@ public static class ProjectSync
         progress?.Report(parent is null ? "Sending the whole tree to the agent…" : "Sending changes to the agent…");
         var revisions = parent is null ? new[] { snapshot.Ref } : new[] { snapshot.Ref, "^" + parent };
         using var content = new BundleUpload(snapshot.Git, revisions, limit, cancellationToken) { Compression = BundleUpload.CompressionFor(client.Settings.AgentUrl) };
-        using var request = new HttpRequestMessage(HttpMethod.Post, "sync/" + Uri.EscapeDataString(snapshot.Project)) { Content = content };
+        using var request = new HttpRequestMessage(HttpMethod.Post, Routes.Sync(snapshot.Project)) { Content = content };
         request.Headers.TransferEncodingChunked = true;
         try
         {
             using var response = await client.SendAsync(request, cancellationToken).ConfigureAwait(false);
             var text = await response.Content.ReadAsStringAsync().ConfigureAwait(false);
-            using var doc = JsonDocument.Parse(text);
-            var baseline = doc.RootElement.TryGetProperty("baseline", out var b) && b.ValueKind == JsonValueKind.String ? b.GetString() : null;
+            var baseline = JsonSerializer.Deserialize<SyncAnswer>(text, ProtocolJson.Options)?.Baseline;
             if (baseline != commit.Commit)
                 throw new SyncException($"The agent answered baseline '{baseline}' for snapshot {commit.Commit}. Is PW_AGENT_URL a Patchwire agent?");
             return (baseline!, content.BytesSent, parent is null);
@@ -199,4 +227,9 @@ public static class ProjectSync
 
     public static string FormatBytes(long bytes) =>
         bytes < 1024 ? $"{bytes} B" : bytes < 1024 * 1024 ? $"{bytes / 1024.0:0.#} KB" : $"{bytes / (1024.0 * 1024):0.#} MB";
+
+    private sealed class RelayProgress(Action<string> report) : IProgress<string>
+    {
+        public void Report(string value) => report(value);
+    }
 }

@@ -22,23 +22,12 @@ public sealed class SyncCliVerb : ICliVerb, ICliVerbOptions
             return 0;
         }
         if (args.Positionals.Count > 1) throw new CliUsageException("give at most one PATH");
-        var location = context.Cmdlet.SessionState.Path.CurrentFileSystemLocation.ProviderPath;
-        var folder = args.Positionals.Count == 1 ? context.Cmdlet.SessionState.Path.GetUnresolvedProviderPathFromPSPath(args.Positionals[0]) : location;
+        var folder = context.ResolvePath(args.Positionals.Count == 1 ? args.Positionals[0] : ".");
         if (!Directory.Exists(folder)) throw new CliFailure($"the folder '{folder}' does not exist");
-        ClientSettings settings;
-        try { settings = ClientSettingsLoader.Load(folder); }
-        catch (ClientConfigurationException ex) { throw new CliFailure(ex.Message); }
+        var settings = UserSettings.Load(folder);
         if (args.Option("--project") is { } project) settings.Project = project;
-        if (string.IsNullOrEmpty(settings.Token)) throw new CliFailure(ClientErrors.NoToken(settings).Exception.Message);
-        SyncResult result;
-        try
-        {
-            result = SyncRunner.Run(settings, null, CancellationToken.None);
-        }
-        catch (Exception ex) when (ex is AgentClientException or SyncException or GitCommandException)
-        {
-            throw new CliFailure(ex.Message);
-        }
+        context.Verbose($"Syncing {settings.ProjectRoot} as '{settings.Project}' to {settings.AgentUrl}.");
+        var result = context.Run(token => ProjectSync.SyncAsync(settings, context.Reporter<string>(context.Verbose), token));
         var seconds = result.Duration.TotalSeconds.ToString("0.00", CultureInfo.InvariantCulture);
         var shortId = result.Baseline.Length > 12 ? result.Baseline.Substring(0, 12) : result.Baseline;
         context.Out(result.Transferred

@@ -1,5 +1,6 @@
 using System.Management.Automation;
 using Patchwire.PowerShell.Client;
+using Patchwire.PowerShell.Common;
 using Patchwire.PowerShell.Help;
 
 namespace Patchwire.PowerShell.Sync;
@@ -12,10 +13,8 @@ namespace Patchwire.PowerShell.Sync;
 [Example("Sync-PatchwireProject -Path ~/src/shop -Project shop-api", "Syncs another folder under a different project name.")]
 [Example("Get-ChildItem ~/src -Directory | Sync-PatchwireProject", "Syncs every project folder under ~/src.")]
 [Example("(Sync-PatchwireProject).Baseline", "Prints the commit id the agent now holds, to pass to the API as 'baseline'.")]
-public sealed class SyncPatchwireProjectCommand : PSCmdlet
+public sealed class SyncPatchwireProjectCommand : PatchwireCmdlet
 {
-    private readonly CancellationTokenSource _stop = new();
-
     [Parameter(Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true, HelpMessage = "The project folder to sync. Defaults to the current folder.")]
     [Alias("FullName", "PSPath")]
     public string? Path { get; set; }
@@ -23,6 +22,7 @@ public sealed class SyncPatchwireProjectCommand : PSCmdlet
     [Parameter(HelpMessage = "The project name on the agent. Defaults to patchwire.yml's 'project', else the folder name.")]
     [ValidatePattern(@"^[A-Za-z0-9_.-]+$")]
     [ValidateLength(1, 64)]
+    [ArgumentCompleter(typeof(Completion.ProjectNameCompleter))]
     public string? Project { get; set; }
 
     protected override void ProcessRecord()
@@ -36,24 +36,23 @@ public sealed class SyncPatchwireProjectCommand : PSCmdlet
                 "Patchwire.Sync.FolderNotFound", ErrorCategory.ObjectNotFound, folder));
             return;
         }
-        ClientSettings settings;
-        try { settings = ClientSettingsLoader.Load(folder); }
-        catch (ClientConfigurationException ex) { ThrowTerminatingError(ClientErrors.From(ex, folder)); return; }
+        var settings = UserSettings.Load(this, folder);
         if (!string.IsNullOrEmpty(Project)) settings.Project = Project!;
-        if (string.IsNullOrEmpty(settings.Token)) { ThrowTerminatingError(ClientErrors.NoToken(settings)); return; }
         const int activity = 7301;
+        WriteVerbose($"Syncing {settings.ProjectRoot} as '{settings.Project}' to {settings.AgentUrl}.");
         try
         {
-            var result = SyncRunner.Run(settings, message =>
-                WriteProgress(new ProgressRecord(activity, $"Syncing {settings.Project}", message)), _stop.Token);
+            var result = Bridge.Run(token => ProjectSync.SyncAsync(settings, Bridge.Reporter<string>(message =>
+            {
+                WriteVerbose(message);
+                WriteProgress(new ProgressRecord(activity, $"Syncing {settings.Project}", message));
+            }), token));
             WriteProgress(new ProgressRecord(activity, $"Syncing {settings.Project}", "Done") { RecordType = ProgressRecordType.Completed });
             WriteObject(result);
         }
-        catch (Exception ex) when (ex is not PipelineStoppedException)
+        catch (Exception ex) when (ex is PatchwireException or IOException or UnauthorizedAccessException)
         {
-            ThrowTerminatingError(SyncRunner.ToErrorRecord(ex, folder));
+            ThrowTerminatingError(Errors.From(ex, folder));
         }
     }
-
-    protected override void StopProcessing() => _stop.Cancel();
 }

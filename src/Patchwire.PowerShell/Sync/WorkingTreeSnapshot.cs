@@ -1,7 +1,10 @@
+using System.Management.Automation;
 using System.Security.Cryptography;
 using System.Text;
 using Patchwire.Core.Configuration;
 using Patchwire.Core.Identity;
+using Patchwire.Core.Protocol;
+using Patchwire.PowerShell.Common;
 
 namespace Patchwire.PowerShell.Sync;
 
@@ -77,7 +80,7 @@ public sealed class WorkingTreeSnapshot
     public string LockFile => Path.Combine(StateDirectory, "sync-" + Project + ".lock");
     public GitCli Git => _git;
 
-    public static string SnapshotRef(string project) => "refs/patchwire/snapshots/" + project;
+    public static string SnapshotRef(string project) => GitRefs.Snapshot(project);
 
     /// <summary>Finds the repository of <paramref name="projectRoot"/>, or prepares a private one when it is a plain folder.</summary>
     public static Task<WorkingTreeSnapshot> OpenAsync(string projectRoot, string project, CancellationToken cancellationToken) =>
@@ -232,7 +235,7 @@ public sealed class WorkingTreeSnapshot
         var cacheFile = Path.Combine(StateDirectory, "submodules-" + Project);
         var cached = File.Exists(cacheFile) ? File.ReadAllText(cacheFile).Split(new[] { '\0' }, StringSplitOptions.RemoveEmptyEntries) : Array.Empty<string>();
         SortedSet<string> paths;
-        if (cached.Length > 0 && IsObjectId(cached[0]))
+        if (cached.Length > 0 && ObjectIds.IsObjectId(cached[0]))
         {
             if (cached[0] == tree) return Relative(cached.Skip(1));
             paths = new SortedSet<string>(cached.Skip(1), StringComparer.Ordinal);
@@ -264,7 +267,7 @@ public sealed class WorkingTreeSnapshot
     private const string GitlinkMode = "160000";
 
     public async Task<bool> HasCommitAsync(string commit, CancellationToken cancellationToken) =>
-        IsObjectId(commit) && (await _git.RunAsync(new[] { "cat-file", "-e", commit + "^{commit}" }, cancellationToken).ConfigureAwait(false)).Success;
+        ObjectIds.IsObjectId(commit) && (await _git.RunAsync(new[] { "cat-file", "-e", commit + "^{commit}" }, cancellationToken).ConfigureAwait(false)).Success;
 
     /// <summary>Commits <paramref name="tree"/> with the given parent and points our ref at it.</summary>
     public async Task<SnapshotCommit> CommitAsync(string tree, string? parent, CancellationToken cancellationToken)
@@ -295,7 +298,7 @@ public sealed class WorkingTreeSnapshot
         }
         if (now - last < MaintenanceInterval.TotalSeconds) return false;
 
-        var tips = (await _git.RunCheckedAsync(new[] { "for-each-ref", "--format=%(objectname)", "refs/patchwire/snapshots/" }, cancellationToken).ConfigureAwait(false))
+        var tips = (await _git.RunCheckedAsync(new[] { "for-each-ref", "--format=%(objectname)", GitRefs.SnapshotPrefix }, cancellationToken).ConfigureAwait(false))
             .Split(new[] { '\n' }, StringSplitOptions.RemoveEmptyEntries).Distinct(StringComparer.Ordinal).OrderBy(t => t, StringComparer.Ordinal).ToList();
         if (tips.Count == 0) return false;
         var gitDir = Path.Combine(StateDirectory, "git");
@@ -311,8 +314,6 @@ public sealed class WorkingTreeSnapshot
         long.TryParse(System.Environment.GetEnvironmentVariable("PW_SYNC_MAINTENANCE_SEC"), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var seconds)
             ? TimeSpan.FromSeconds(seconds) : TimeSpan.FromHours(1);
 
-    public static bool IsObjectId(string? text) =>
-        text is not null && (text.Length == 40 || text.Length == 64) && text.All(c => c is >= '0' and <= '9' or >= 'a' and <= 'f');
 
     /// <summary>
     /// Readies the private index; true when it must then be reconciled with the developer's index. In a repository it
@@ -477,4 +478,5 @@ public sealed class WorkingTreeSnapshot
 }
 
 /// <summary>A sync that cannot go ahead, with a message that says what to do.</summary>
-public sealed class SyncException(string message, Exception? inner = null) : Exception(message, inner);
+public sealed class SyncException(string message, Exception? inner = null)
+    : PatchwireException(message, ErrorIds.SyncFailed, ErrorCategory.InvalidOperation, null, inner);

@@ -14,6 +14,7 @@ public sealed class GetPatchwireUserCommand : UserCmdletBase
 {
     [Parameter(Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true, HelpMessage = "Names or wildcard patterns to select users by.")]
     [Alias("User", "UserName")]
+    [ArgumentCompleter(typeof(Completion.UserNameCompleter))]
     [SupportsWildcards]
     public string[]? Name { get; set; }
 

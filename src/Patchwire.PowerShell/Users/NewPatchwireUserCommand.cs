@@ -4,7 +4,7 @@ using Patchwire.PowerShell.Help;
 namespace Patchwire.PowerShell.Users;
 
 [Cmdlet(VerbsCommon.New, "PatchwireUser", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
-[OutputType(typeof(PatchwireUser))]
+[OutputType(typeof(PatchwireUserToken))]
 [Synopsis("Creates a Patchwire user and returns their token, shown this once.")]
 [Description("Adds a developer to the agent's user registry (PW_USERS_FILE, default $PW_HOME/users.json). Only the SHA-256 of the token is stored; the returned object's Token property is the only time the token can be read. The running agent accepts the new user on its next request.")]
 [Example("New-PatchwireUser -Name ana", "Creates user ana and shows her token once.")]
@@ -24,6 +24,6 @@ public sealed class NewPatchwireUserCommand : UserCmdletBase
         if (!ShouldProcess(Name, "Create Patchwire user")) return;
         var created = Try(() => (object)Registry.Add(Name, Token), Name);
         if (created is ValueTuple<Patchwire.Core.Identity.UserRecord, string> pair)
-            WriteUserWithToken(PatchwireUser.From(pair.Item1, pair.Item2));
+            WriteObject(PatchwireUserToken.From(pair.Item1, pair.Item2));
     }
 }

@@ -15,6 +15,7 @@ public sealed class GetPatchwireUserPolicyCommand : UserCmdletBase
 {
     [Parameter(Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true, HelpMessage = "Names or wildcard patterns to select users by.")]
     [Alias("User", "UserName")]
+    [ArgumentCompleter(typeof(Completion.UserNameCompleter))]
     [SupportsWildcards]
     public string[]? Name { get; set; }
 
@@ -52,6 +53,7 @@ public sealed class SetPatchwireUserPolicyCommand : UserCmdletBase
 {
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true, HelpMessage = "The user to change.")]
     [Alias("User", "UserName")]
+    [ArgumentCompleter(typeof(Completion.UserNameCompleter))]
     public string Name { get; set; } = "";
 
     [Parameter(HelpMessage = "Project names or wildcard patterns the user may use (replaces the list).")]

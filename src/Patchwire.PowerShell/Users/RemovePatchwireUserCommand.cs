@@ -13,6 +13,7 @@ public sealed class RemovePatchwireUserCommand : UserCmdletBase
 {
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true, HelpMessage = "The user to remove.")]
     [Alias("User", "UserName")]
+    [ArgumentCompleter(typeof(Completion.UserNameCompleter))]
     public string Name { get; set; } = "";
 
     [Parameter(HelpMessage = "Remove without asking for confirmation.")]
@@ -23,6 +24,7 @@ public sealed class RemovePatchwireUserCommand : UserCmdletBase
 
     protected override void ProcessRecord()
     {
+        if (!Exists(Name)) return;
         if (!Force && !ShouldProcess(Name, "Remove Patchwire user")) return;
         if (Force && MyInvocation.BoundParameters.ContainsKey("WhatIf") && !ShouldProcess(Name, "Remove Patchwire user")) return;
         var removed = Try(() => Registry.Remove(Name), Name);

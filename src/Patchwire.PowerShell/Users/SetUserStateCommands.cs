@@ -7,6 +7,7 @@ public abstract class SetUserStateCommandBase : UserCmdletBase
 {
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true, HelpMessage = "The user to change.")]
     [Alias("User", "UserName")]
+    [ArgumentCompleter(typeof(Completion.UserNameCompleter))]
     public string Name { get; set; } = "";
 
     [Parameter(HelpMessage = "Return the changed user.")]
@@ -14,6 +15,7 @@ public abstract class SetUserStateCommandBase : UserCmdletBase
 
     internal void SetDisabled(bool disabled, string action)
     {
+        if (!Exists(Name)) return;
         if (!ShouldProcess(Name, action)) return;
         var user = Try(() => Registry.SetDisabled(Name, disabled), Name);
         if (user is not null && PassThru) WriteObject(PatchwireUser.From(user));

@@ -6,8 +6,6 @@ namespace Patchwire.PowerShell.Users;
 
 public abstract class UserCmdletBase : PSCmdlet
 {
-    internal const string TokenTypeName = "Patchwire.PowerShell.Users.PatchwireUser#WithToken";
-
     internal UserRegistry Registry => ModuleEnvironment.Registry();
 
     /// <summary>Runs a registry call, turning its failures into ErrorRecords (non-terminating so a pipeline goes on).</summary>
@@ -26,10 +24,18 @@ public abstract class UserCmdletBase : PSCmdlet
         }
     }
 
-    internal void WriteUserWithToken(PatchwireUser user)
+    /// <summary>
+    /// Checked before ShouldProcess: a name that does not exist is "No user named …" at once, not a confirmation
+    /// prompt for nothing (which under -NonInteractive is PowerShell's generic prompt error).
+    /// </summary>
+    internal bool Exists(string name)
     {
-        var wrapped = PSObject.AsPSObject(user);
-        wrapped.TypeNames.Insert(0, TokenTypeName);
-        WriteObject(wrapped);
+        var found = Try(() => Registry.Find(name), name);
+        if (found is not null) return true;
+        if (Core.Identity.NameRules.Check(name, "user name") is null)
+            WriteError(Errors.From(new RegistryException(RegistryErrorKind.NotFound, $"No user named '{name}'. Get-PatchwireUser lists the users."), name));
+        else
+            return true; // an invalid name: the registry call below gives the precise error
+        return false;
     }
 }

@@ -34,9 +34,14 @@ public sealed class AgentProcess : IAsyncDisposable
     public string ProjectsRoot => Environment.TryGetValue("PW_PROJECTS_ROOT", out var r) && r is not null ? r : Path.Combine(Home, "projects");
     public UserRegistry Registry => new(UsersFile);
 
-    /// <summary>The default environment for a test agent: everything under <paramref name="home"/>, port 0, short flushes.</summary>
+    /// <summary>
+    /// The default environment for a test agent: everything under <paramref name="home"/>, port 0, short flushes, and
+    /// no AI sandbox: most stand-ins keep notes for the test in folders the sandbox would hide. The sandbox's own tests
+    /// (tests/Patchwire.Tests/Sandbox) set PW_SANDBOX=bwrap.
+    /// </summary>
     public static Dictionary<string, string?> DefaultEnvironment(string home) => new()
     {
+        ["PW_SANDBOX"] = "off",
         ["PW_HOME"] = home,
         ["PW_AGENT_HOST"] = "127.0.0.1",
         ["PW_AGENT_PORT"] = "0",

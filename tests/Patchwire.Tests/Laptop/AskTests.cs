@@ -173,8 +173,9 @@ public sealed class AskTests
             Assert.Contains("conflicts in f.txt", error.Exception.Message);
             Assert.Contains("Nothing was changed", error.Exception.Message);
             Assert.Null(result.Applied);
-            Assert.Equal(Path.Combine(project.Path, ".patchwire", "last.patch"), result.SavedPatch);
+            Assert.StartsWith(Path.Combine(project.Path, ".patchwire", "patches"), result.SavedPatch);
             Assert.Equal(result.Diff, File.ReadAllText(result.SavedPatch!));
+            Assert.Equal(result.Diff, File.ReadAllText(Path.Combine(project.Path, ".patchwire", "last.patch")));
             Assert.Equal(local, project.Read("f.txt"));
             Assert.False(File.Exists(Path.Combine(project.Path, "brand-new.txt")));
         }
@@ -214,11 +215,12 @@ public sealed class AskTests
 
         var (output, errors) = session.Run($"Set-Location '{project.Path}'; patchwire ask 'x'; $LASTEXITCODE");
         Assert.Equal(1, (int)output[^1].BaseObject);
-        Assert.StartsWith("patchwire: ", Assert.Single(errors).Exception.Message);
+        Assert.StartsWith("patchwire ask: ", Assert.Single(errors).ToString());
+        Assert.StartsWith("Patchwire.Sync.SyncFailed,", errors[0].FullyQualifiedErrorId); // the same id as the cmdlet's
         Assert.Contains("larger than the agent accepts", errors[0].Exception.Message);
         (output, errors) = session.Run($"Set-Location '{project.Path}'; patchwire chat 'x'; $LASTEXITCODE");
         Assert.Equal(1, (int)output[^1].BaseObject);
-        Assert.StartsWith("patchwire: ", Assert.Single(errors).Exception.Message);
+        Assert.StartsWith("patchwire chat: ", Assert.Single(errors).ToString());
         Assert.Contains("larger than the agent accepts", errors[0].Exception.Message);
     }
 
@@ -301,7 +303,8 @@ public sealed class AskTests
         var project = bed.CreateProject();
         using var session = bed.Session(token);
 
-        var whatIf = (PatchwireAskResult)session.Invoke($"Set-Location '{project.Path}'; Invoke-PatchwireAsk 'x' -Apply -WhatIf")[0].BaseObject;
+        Assert.Empty(session.Invoke($"Set-Location '{project.Path}'; Invoke-PatchwireAsk 'x' -Apply -WhatIf")); // sends nothing at all
+        var whatIf = (PatchwireAskResult)session.Invoke($"Set-Location '{project.Path}'; Invoke-PatchwireAsk 'x'")[0].BaseObject;
         Assert.Null(whatIf.Applied);
         Assert.False(File.Exists(Path.Combine(project.Path, "added.txt")));
 
@@ -324,19 +327,19 @@ public sealed class AskTests
         var result = (PatchwireAskResult)Assert.Single(failed, o => o.BaseObject is PatchwireAskResult).BaseObject;
         Assert.Equal(3, result.ExitCode);
         Assert.Null(result.Applied);
-        Assert.Equal(Path.Combine(project.Path, ".patchwire", "last.patch"), result.SavedPatch);
+        Assert.StartsWith(Path.Combine(project.Path, ".patchwire", "patches"), result.SavedPatch);
         Assert.Equal(result.Diff, File.ReadAllText(result.SavedPatch!));
         Assert.Contains(failed, o => o.BaseObject is WarningRecord w && w.Message.Contains("Not applied because the AI exited with code 3", StringComparison.Ordinal));
         Assert.False(File.Exists(Path.Combine(project.Path, "added.txt")));
 
-        File.Delete(result.SavedPatch!);
         var none = session.Invoke($"Set-Location '{project.Path}'; Invoke-PatchwireAsk 'x' -Apply -Include 'nothing-like-this*' 3>&1");
         var unapplied = (PatchwireAskResult)Assert.Single(none, o => o.BaseObject is PatchwireAskResult).BaseObject;
         Assert.Null(unapplied.Applied);
-        Assert.Null(unapplied.SavedPatch);
+        Assert.NotNull(unapplied.SavedPatch); // never lost: kept for a later Invoke-PatchwirePatch
+        Assert.NotEqual(result.SavedPatch, unapplied.SavedPatch);
         Assert.Contains(none, o => o.BaseObject is WarningRecord w && w.Message.StartsWith("-Include matched none of the changed files", StringComparison.Ordinal));
         Assert.False(File.Exists(Path.Combine(project.Path, "added.txt")));
-        Assert.False(File.Exists(Path.Combine(project.Path, ".patchwire", "last.patch")));
+        Assert.Equal(unapplied.Diff, File.ReadAllText(Path.Combine(project.Path, ".patchwire", "last.patch")));
     }
 
     [Fact]

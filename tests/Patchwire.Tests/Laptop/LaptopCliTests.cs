@@ -80,7 +80,7 @@ public sealed class LaptopCliTests
 
         var saved = await PwshAsync(bed, project.Path, "patchwire ask 'first' --save-only", ana);
         Assert.True(saved.ExitCode == 0, saved.Stdout + saved.Stderr);
-        Assert.Contains($"Saved the diff to {lastPatch}", saved.Stdout);
+        Assert.Contains($"Saved the diff to {Path.Combine(project.Path, ".patchwire", "patches")}", saved.Stdout);
         Assert.Contains("patchwire apply", saved.Stdout);
         Assert.Equal(before, project.Read("f.txt"));
         Assert.Contains("+from first", File.ReadAllText(lastPatch));
@@ -127,7 +127,7 @@ public sealed class LaptopCliTests
         Assert.Equal(1, wrongToken.ExitCode);
         Assert.Contains("FAIL  token", wrongToken.Stdout);
         Assert.Contains("PASS  agent", wrongToken.Stdout);
-        Assert.Contains("1 check failed.", wrongToken.Stdout);
+        Assert.Contains("patchwire doctor: 1 check failed.", wrongToken.Stderr);
 
         await bed.Agent.StopAsync();
         var down = await PwshAsync(bed, project.Path, "patchwire doctor", ana);

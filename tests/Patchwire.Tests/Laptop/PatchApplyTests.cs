@@ -44,6 +44,8 @@ public sealed class PatchApplyTests
         Assert.Equal(1, files["gone.txt"].LinesRemoved);
         Assert.Equal(FileChangeStatus.Renamed, files["new name.txt"].Status);
         Assert.Equal("old name.txt", files["new name.txt"].OldPath);
+        Assert.Null(files["src/café neu.txt"].OldPath); // an added file has no old path
+        Assert.Null(files["f.txt"].OldPath);
 
         var applied = PatchApplier.Apply(laptop.Path, diff);
         Assert.Equal(PatchApplyMethod.Direct, applied.Method);
@@ -53,6 +55,11 @@ public sealed class PatchApplyTests
         Assert.True(File.Exists(Path.Combine(laptop.Path, "new name.txt")));
         Assert.Equal(agent.Read("f.txt"), laptop.Read("f.txt"));
         Assert.Equal("", laptop.Git("diff", "--cached", "--name-only")); // git apply leaves the index alone
+
+        // Applying it again changes nothing and says so, instead of claiming a 3-way merge.
+        var snapshot = Snapshot(laptop);
+        Assert.Equal(PatchApplyMethod.AlreadyApplied, PatchApplier.Apply(laptop.Path, diff).Method);
+        Assert.Equal(snapshot, Snapshot(laptop));
     }
 
     [Fact]
@@ -79,7 +86,7 @@ public sealed class PatchApplyTests
     }
 
     [Fact]
-    public void A_conflicting_patch_changes_nothing_and_is_saved_to_last_patch()
+    public void A_conflicting_patch_changes_nothing_and_is_saved_per_run_and_to_last_patch()
     {
         using var temp = new TempDirectory();
         var (laptop, agent) = Pair(temp);
@@ -91,11 +98,14 @@ public sealed class PatchApplyTests
         var before = Snapshot(laptop);
         var statusBefore = laptop.Status;
 
-        var ex = Assert.Throws<PatchApplyException>(() => PatchApplier.Apply(laptop.Path, diff));
+        var result = new Patchwire.PowerShell.Ask.PatchwireAskResult { ProjectRoot = laptop.Path, Diff = diff };
+        var ex = Assert.Throws<PatchApplyException>(() => ApplyStep.Apply(result, diff));
 
         Assert.Contains("f.txt", ex.Conflicts);
         Assert.Contains("Nothing was changed", ex.Message);
-        Assert.Contains(".patchwire/last.patch", ex.Message);
+        Assert.Contains(".patchwire/patches/", ex.Message);
+        Assert.Equal(result.SavedPatch, ex.SavedPatch);
+        Assert.Equal(diff, File.ReadAllText(PatchStore.LastPatchPath(laptop.Path)));
         Assert.Contains("git apply --3way", ex.Message);
         Assert.Equal(before, Snapshot(laptop)); // never half applied: no new file, no edited file
         Assert.Equal(diff, File.ReadAllText(ex.SavedPatch!));

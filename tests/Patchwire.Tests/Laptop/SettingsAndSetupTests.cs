@@ -164,23 +164,62 @@ public sealed class SettingsAndSetupTests
     }
 
     [Fact]
-    public async Task Setup_with_an_unreachable_agent_saves_with_a_warning_and_WhatIf_saves_nothing()
+    public async Task Setup_with_an_unreachable_agent_keeps_a_working_env_file_unless_forced()
     {
         await using var bed = await LaptopTestBed.StartAsync("true");
-        var url = bed.Agent.BaseUrl;
-        await bed.Agent.StopAsync();
+        var good = bed.Agent.AddUser("ana");
         var envFile = Path.Combine(bed.LaptopHome, "env");
         using var session = new PowerShellSession(bed.LaptopHome);
+        session.Invoke($"Set-PatchwireConfiguration -Token {good} -AgentUrl {bed.Agent.BaseUrl}");
+        var working = File.ReadAllText(envFile);
 
-        session.Invoke($"Set-PatchwireConfiguration -Token pw_offline_token_123456 -AgentUrl {url} -WhatIf");
-        Assert.False(File.Exists(envFile));
+        // A mistyped port: nothing answers there.
+        var wrong = new UriBuilder(bed.Agent.BaseUrl) { Port = FreePort() }.Uri.ToString().TrimEnd('/');
+        var (output, errors) = session.Run($"patchwire setup --agent-url {wrong}; $LASTEXITCODE");
+        Assert.Equal(1, (int)output[^1].BaseObject);
+        Assert.Contains($"Could not reach the agent at {wrong}", Assert.Single(errors).ToString());
+        Assert.Contains("Nothing was saved", errors[0].ToString());
+        Assert.Equal(working, File.ReadAllText(envFile));
 
-        var (output, errors) = session.Run($"patchwire setup --token pw_offline_token_123456 --agent-url {url} --user ana 3>&1; $LASTEXITCODE");
+        (_, errors) = session.Run($"Set-PatchwireConfiguration -AgentUrl {wrong}");
+        Assert.Equal("Patchwire.Setup.AgentUnreachable", Assert.Single(errors).FullyQualifiedErrorId.Split(',')[0]);
+        Assert.Equal(working, File.ReadAllText(envFile));
+
+        session.Invoke($"Set-PatchwireConfiguration -Token pw_offline_token_123456 -AgentUrl {wrong} -Force -WhatIf");
+        Assert.Equal(working, File.ReadAllText(envFile));
+
+        (output, errors) = session.Run($"patchwire setup --token pw_offline_token_123456 --agent-url {wrong} --user ana --force 3>&1; $LASTEXITCODE");
         Assert.Empty(errors);
         Assert.Equal(0, (int)output[^1].BaseObject);
-        Assert.Contains(output, o => o.ToString().Contains($"could not reach the agent at {url}"));
+        Assert.Contains(output, o => o.ToString().Contains("Saved anyway because of --force"));
         var saved = EnvFile.Read(envFile);
-        Assert.Equal(("pw_offline_token_123456", "ana", url), (saved["PW_TOKEN"], saved["PW_USER"], saved["PW_AGENT_URL"]));
+        Assert.Equal(("pw_offline_token_123456", "ana", wrong), (saved["PW_TOKEN"], saved["PW_USER"], saved["PW_AGENT_URL"]));
+    }
+
+    [Fact]
+    public async Task AgentUrl_alone_keeps_the_saved_token_and_checks_it_at_the_new_agent()
+    {
+        await using var bed = await LaptopTestBed.StartAsync("true");
+        var token = bed.Agent.AddUser("ana");
+        using var session = new PowerShellSession(bed.LaptopHome);
+        var envFile = Path.Combine(bed.LaptopHome, "env");
+
+        var (_, errors) = session.Run($"Set-PatchwireConfiguration -AgentUrl {bed.Agent.BaseUrl}");
+        Assert.Contains("No token is saved", Assert.Single(errors).ToString());
+        Assert.False(File.Exists(envFile));
+
+        EnvFile.Write(envFile, new Dictionary<string, string> { ["PW_TOKEN"] = token, ["PW_AGENT_URL"] = "http://old-box:7878" });
+        var config = (Patchwire.PowerShell.Setup.PatchwireConfiguration)session.Invoke($"Set-PatchwireConfiguration -AgentUrl {bed.Agent.BaseUrl} -PassThru").Single().BaseObject;
+        Assert.Equal("Accepted", config.TokenCheck);
+        var saved = EnvFile.Read(envFile);
+        Assert.Equal((token, "ana", bed.Agent.BaseUrl), (saved["PW_TOKEN"], saved["PW_USER"], saved["PW_AGENT_URL"]));
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     [Theory]

@@ -30,6 +30,8 @@ public sealed class AskRunTests
             ["PW_TOKEN"] = "laptop-token-value",
             ["PW_GITHUB_API_KEY"] = "api-key-value",
             ["PW_DEMO_AI_SECONDS"] = "0.5",
+            ["PW_AI_ENV"] = "PW_DEMO_AI_SECONDS",
+            ["PW_NOT_LISTED"] = "not-listed-value",
         });
         var repo = bed.CreateCheckout("ana", "app");
         var head = repo.Head;
@@ -82,7 +84,10 @@ public sealed class AskRunTests
         Assert.DoesNotContain("legacy-secret-token-value", env);
         Assert.DoesNotContain("laptop-token-value", env);
         Assert.DoesNotContain("api-key-value", env);
+        Assert.DoesNotContain("not-listed-value", env);
+        // The environment is an allowlist, with the sandbox off too: the names in PW_AI_ENV pass, HOME is the user's own.
         Assert.Contains("PW_DEMO_AI_SECONDS=0.5", env);
+        Assert.Contains($"HOME={Path.Combine(bed.Home, "ai-home", "ana")}\n", env);
     }
 
     [Fact]

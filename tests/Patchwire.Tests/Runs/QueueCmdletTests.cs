@@ -52,7 +52,7 @@ public sealed class QueueCmdletTests
             Assert.Equal(new[] { "ben=1" }, queued);
 
             var view = string.Join("\n", ps.Invoke("Get-PatchwireQueue | Out-String -Width 200").Select(o => o.ToString()));
-            Assert.Contains("1 of 1 in use (1 per user)", view);
+            Assert.Matches(@"GlobalCap\s*:\s*1\s+PerUserCap\s*:\s*1\s+FreeSlots\s*:\s*0", view);
             Assert.Contains("1. ben", view);
 
             var lines = ps.Invoke("patchwire queue").Select(o => o.ToString()).ToList();

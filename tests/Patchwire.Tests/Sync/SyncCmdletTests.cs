@@ -95,7 +95,7 @@ public sealed class SyncCmdletTests
         const string capture = "try { Sync-PatchwireProject -Path {0} } catch { $_.FullyQualifiedErrorId; [string]$_.CategoryInfo.Category; $_.Exception.Message }";
 
         var unauthorized = ps.Invoke(capture.Replace("{0}", "$p"), vars).Select(o => o.ToString()).ToList();
-        Assert.Equal("Patchwire.Sync.AgentUnauthorized,Patchwire.PowerShell.Sync.SyncPatchwireProjectCommand", unauthorized[0]);
+        Assert.Equal("Patchwire.Agent.TokenRejected,Patchwire.PowerShell.Sync.SyncPatchwireProjectCommand", unauthorized[0]);
         Assert.Equal("AuthenticationError", unauthorized[1]);
         Assert.Contains("patchwire setup", unauthorized[2]);
 
