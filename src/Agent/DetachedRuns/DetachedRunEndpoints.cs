@@ -24,7 +24,7 @@ public static partial class DetachedRunEndpoints
         HttpContext context, ClaimsPrincipal caller, AgentOptions options, CheckoutPreflight preflight, UsageMeter usage, DetachedRunService runs)
     {
         var user = caller.CallerName();
-        if (!(await AskRequest.ReadAsync(context, options.MaxPromptBytes)).TryGet(out var request, out var problem)) return problem;
+        if (!(await Runs.AskRequest.ReadAsync(context, options.MaxPromptBytes)).TryGet(out var request, out var problem)) return problem;
         if (!(await preflight.CheckAsync(user, request.Project, request.Baseline)).TryGet(out var target, out problem)) return problem;
         var run = runs.Start(caller, new AskRun(user, request, target, usage));
         return TypedResults.Json(new RunCreated { Id = run.Id }, statusCode: StatusCodes.Status202Accepted);
