@@ -5,6 +5,7 @@ using Patchwire.Agent.Audit;
 using Patchwire.Agent.Chat;
 using Patchwire.Agent.Checkouts;
 using Patchwire.Agent.Configuration;
+using Patchwire.Agent.DetachedRuns;
 using Patchwire.Agent.Health;
 using Patchwire.Agent.Hosting;
 using Patchwire.Agent.Identity;
@@ -65,6 +66,7 @@ public static class AgentApplication
         builder.Services.AddPatchwireRuns();
         builder.Services.AddPatchwireSync();
         builder.Services.AddPatchwireChat();
+        builder.Services.AddPatchwireDetachedRuns();
 
         var app = builder.Build();
         app.UseAuthentication();
@@ -80,6 +82,7 @@ public static class AgentApplication
         callers.MapPatchwireRuns();
         callers.MapPatchwireSync();
         callers.MapPatchwireChat();
+        callers.MapPatchwireDetachedRuns();
         return app;
     }
 

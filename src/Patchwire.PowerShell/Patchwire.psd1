@@ -17,7 +17,8 @@
         'Formats/Chat.format.ps1xml',
         'Formats/Sync.format.ps1xml',
         'Formats/Policy.format.ps1xml',
-        'Formats/Usage.format.ps1xml'
+        'Formats/Usage.format.ps1xml',
+        'Formats/Runs.format.ps1xml'
     )
     TypesToProcess       = @('Formats/Patchwire.types.ps1xml')
     # Explicit, so that discovery needs no loading; Module.Tests.ps1 checks it against the assembly's cmdlets.

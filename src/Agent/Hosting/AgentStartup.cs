@@ -1,5 +1,6 @@
 using Patchwire.Agent.Chat;
 using Patchwire.Agent.Configuration;
+using Patchwire.Agent.DetachedRuns;
 using Patchwire.Agent.Git;
 using Patchwire.Agent.Identity;
 using Patchwire.Agent.Runs;
@@ -21,6 +22,7 @@ public sealed class AgentStartup(
     UserDirectory users,
     RunRecovery recovery,
     ChatSessionStore sessions,
+    DetachedRunService detachedRuns,
     PricingTable pricing,
     StartupNotices notices,
     ILogger<AgentStartup> log) : IHostedLifecycleService
@@ -43,6 +45,7 @@ public sealed class AgentStartup(
         log.LogDebug("Crash recovery: {Count} interrupted run(s) handled", recovered.Count);
 
         if (sessions.Load() is { } sessionsLine) notices.Write(sessionsLine);
+        foreach (var line in detachedRuns.Recover()) notices.Write(line);
         return Task.CompletedTask;
     }
 

@@ -7,15 +7,16 @@ namespace Patchwire.PowerShell.Ask;
 [CliVerb(CliVerbAttribute.Laptop, "ask", "ask the AI to change this project; review, then apply / choose / save / reject")]
 public sealed class AskCliVerb : ICliVerb, ICliVerbOptions
 {
-    public string Usage => "usage: patchwire ask \"PROMPT\" [--yes | --save-only] [--no-sync] [--include PATTERN[,PATTERN...]] [--path PROJECT_DIR]\n" +
+    public string Usage => "usage: patchwire ask \"PROMPT\" [--yes | --save-only | --detach] [--no-sync] [--include PATTERN[,PATTERN...]] [--path PROJECT_DIR]\n" +
                            "  Syncs the project, asks the agent, prints the AI's reply and the diff, then asks: [a]pply all / [c]hoose files / [s]ave / [r]eject.\n" +
                            "  --yes        apply without asking (scripts)\n" +
                            "  --save-only  save the diff (.patchwire/patches/, and .patchwire/last.patch); apply later with 'patchwire apply'\n" +
                            "  --no-sync    run on the checkout the agent already has\n" +
+                           "  --detach     start a detached run and print its id; collect it with 'patchwire wait ID' / 'patchwire result ID'\n" +
                            "  Without a terminal (pwsh -NonInteractive) and without --yes, the diff is saved, never applied.\n" +
                            "  Exit code 1 when the AI exits non-zero (its diff is saved, not applied) or the diff does not apply.";
     public IEnumerable<string> ValueOptions => new[] { "--include", "--path" };
-    public IEnumerable<string> Flags => new[] { "--yes", "-y", "--save-only", "--no-sync" };
+    public IEnumerable<string> Flags => new[] { "--yes", "-y", "--save-only", "--no-sync", "--detach" };
 
     public int Run(CliContext context, CliArgs args)
     {
@@ -29,6 +30,13 @@ public sealed class AskCliVerb : ICliVerb, ICliVerbOptions
 
         var settings = UserSettings.Load(context.ResolvePath(args.Option("--path") ?? "."));
         var sync = !args.Flag("--no-sync");
+        if (args.Flag("--detach"))
+        {
+            if (yes || saveOnly || include is not null) throw new CliUsageException("--detach starts a run and returns; apply its result later with 'patchwire result ID --apply'");
+            var run = context.Run(token => DetachedRuns.DetachedRunApi.StartAsync(settings, prompt, sync, p => context.Post(() => context.Verbose(p.Message)), token));
+            context.Out(run.Id);
+            return 0;
+        }
         context.Verbose($"Project '{settings.Project}' at {settings.ProjectRoot}; agent {settings.AgentUrl}.");
         string? lastStage = null;
         PatchwireAskResult result;

@@ -1,0 +1,147 @@
+using System.Text.Json;
+using Patchwire.Core.Protocol;
+
+namespace Patchwire.Agent.DetachedRuns;
+
+/// <summary>
+/// A detached run the agent is working on: its record and numbered events, each saved to the <see cref="RunStore"/>
+/// as it arrives, and a signal for the clients following its events.
+/// </summary>
+public sealed class DetachedRun
+{
+    private readonly object _gate = new();
+    private readonly RunRecord _record;
+    private readonly RunStore _store;
+    private TaskCompletionSource _changed = NewSignal();
+
+    public DetachedRun(RunRecord record, RunStore store)
+    {
+        _record = record;
+        _store = store;
+    }
+
+    public string Id => _record.Id;
+    public string User => _record.User;
+
+    /// <summary>Cancelled by DELETE: the /ask flow sees it as its client going away (leave the queue, or kill and restore).</summary>
+    public CancellationTokenSource Cancellation { get; } = new();
+    public bool CancelRequested { get; private set; }
+    public Task Completion { get; set; } = Task.CompletedTask;
+
+    public RunRecord Snapshot()
+    {
+        lock (_gate) return _record.Copy();
+    }
+
+    /// <summary>Completes at the next event or when the run ends.</summary>
+    public Task NextChange()
+    {
+        lock (_gate) return RunStates.IsFinal(_record.State) ? Task.CompletedTask : _changed.Task;
+    }
+
+    public void RequestCancel()
+    {
+        lock (_gate)
+        {
+            if (RunStates.IsFinal(_record.State)) return;
+            CancelRequested = true;
+        }
+        Cancellation.Cancel();
+    }
+
+    /// <summary>One NDJSON event line from the /ask flow.</summary>
+    public void Append(string line)
+    {
+        using var doc = JsonDocument.Parse(line);
+        var root = doc.RootElement;
+        var type = root.TryGetProperty("type", out var t) ? t.GetString() : null;
+        lock (_gate)
+        {
+            if (RunStates.IsFinal(_record.State)) return;
+            switch (type)
+            {
+                case EventTypes.Queued:
+                    _record.Position = root.TryGetProperty("position", out var p) && p.TryGetInt32(out var position) ? position : null;
+                    break;
+                case EventTypes.Accepted:
+                    _record.State = RunStates.Running;
+                    _record.StartedAt = DateTimeOffset.UtcNow;
+                    break;
+                case EventTypes.Result:
+                    Final(RunStates.Succeeded, null, line);
+                    break;
+                case EventTypes.Error:
+                    Final(RunStates.Failed, root.TryGetProperty("message", out var m) ? m.GetString() : null, line);
+                    break;
+            }
+            Save(line);
+        }
+    }
+
+    /// <summary>
+    /// The /ask flow is over. A run without a final event gets one: cancelled, refused at its late pre-flight
+    /// (<paramref name="status"/> not 200, <paramref name="body"/> its JSON error), or an internal error.
+    /// </summary>
+    public void Finish(int status, string body)
+    {
+        lock (_gate)
+        {
+            if (RunStates.IsFinal(_record.State)) return;
+            if (CancelRequested)
+                SaveFinal(RunStates.Cancelled, DetachedErrorCodes.Cancelled, "Cancelled; the run was stopped and the checkout restored.");
+            else if (status != StatusCodes.Status200OK)
+                SaveFinal(RunStates.Failed, ErrorCodes.RunFailed, $"The run could not start ({status}): {ErrorText(body)}");
+            else
+                SaveFinal(RunStates.Failed, ErrorCodes.Internal, "The run ended without a result; details are in the agent's log.");
+        }
+    }
+
+    /// <summary>Ends a run the agent was busy with when it died (start-up recovery).</summary>
+    public static void FailUnfinished(RunRecord record, RunStore store, string message)
+    {
+        var run = new DetachedRun(record, store);
+        lock (run._gate) run.SaveFinal(RunStates.Failed, DetachedErrorCodes.AgentRestarted, message);
+    }
+
+    /// <summary>The line as the events route serves it: <c>{"seq":N,...}</c>.</summary>
+    public static string Numbered(int seq, string line) => "{\"seq\":" + seq.ToString(System.Globalization.CultureInfo.InvariantCulture) + (line.Length > 2 ? "," : "") + line[1..];
+
+    private void SaveFinal(string state, string code, string message)
+    {
+        var line = JsonSerializer.Serialize(new ErrorEvent { Code = code, Message = message }, ProtocolJson.Options);
+        Final(state, message, line);
+        Save(line);
+    }
+
+    private void Final(string state, string? message, string line)
+    {
+        _record.State = state;
+        _record.Message = message;
+        _record.FinalEvent = line;
+        _record.FinishedAt = DateTimeOffset.UtcNow;
+    }
+
+    private void Save(string line)
+    {
+        _record.EventCount++;
+        _store.AppendEvent(_record, _record.EventCount, Numbered(_record.EventCount, line));
+        var changed = _changed;
+        _changed = NewSignal();
+        changed.TrySetResult();
+    }
+
+    private static string ErrorText(string body)
+    {
+        try
+        {
+            using var doc = JsonDocument.Parse(body);
+            if (doc.RootElement.TryGetProperty("error", out var error) && error.ValueKind == JsonValueKind.String) return error.GetString()!;
+        }
+        catch (JsonException)
+        {
+        }
+        return body.Length > 200 ? body[..200] : body;
+    }
+
+    private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
+}

@@ -1,0 +1,104 @@
+using System.Globalization;
+using System.Security.Claims;
+using System.Text;
+using System.Text.RegularExpressions;
+using Patchwire.Agent.Configuration;
+using Patchwire.Agent.Http;
+using Patchwire.Agent.Identity;
+using Patchwire.Agent.Runs;
+using Patchwire.Agent.Usage;
+using Patchwire.Core.Protocol;
+
+namespace Patchwire.Agent.DetachedRuns;
+
+/// <summary>POST /runs, GET /runs, GET /runs/{id}, GET /runs/{id}/events?after=N, DELETE /runs/{id} (SPEC §17).</summary>
+public static partial class DetachedRunEndpoints
+{
+    private static readonly TimeSpan KeepAlive = TimeSpan.FromSeconds(15);
+
+    [GeneratedRegex("^[0-9a-f]{32}$")]
+    private static partial Regex RunId();
+
+    /// <summary>The /ask body and pre-flight; 202 {"id"} at once, the run itself goes on in the background.</summary>
+    public static async Task<IResult> StartAsync(
+        HttpContext context, ClaimsPrincipal caller, AgentOptions options, CheckoutPreflight preflight, UsageMeter usage, DetachedRunService runs)
+    {
+        var user = caller.CallerName();
+        if (!(await Runs.AskRequest.ReadAsync(context, options.MaxPromptBytes)).TryGet(out var request, out var problem)) return problem;
+        if (!(await preflight.CheckAsync(user, request.Project, request.Baseline)).TryGet(out var target, out problem)) return problem;
+        var run = runs.Start(caller, new AskRun(user, request, target, usage));
+        return TypedResults.Json(new RunCreated { Id = run.Id }, statusCode: StatusCodes.Status202Accepted);
+    }
+
+    public static IResult List(HttpContext context, RunStore store) =>
+        Results.Json(store.List(context.User.CallerName()).Select(r => r.ToInfo(withResult: false)).ToList());
+
+    public static IResult Get(HttpContext context, string id, RunStore store) =>
+        Find(context, id, store, out var run) ?? Results.Json(run!.ToInfo(withResult: true));
+
+    public static async Task<IResult> CancelAsync(HttpContext context, string id, RunStore store, DetachedRunService runs)
+    {
+        if (Find(context, id, store, out var run) is { } problem) return problem;
+        if (RunStates.IsFinal(run!.State))
+            return ApiErrors.Conflict(new ApiError("run already finished") { Status = run.State });
+        await runs.CancelAsync(run.User, id);
+        return Results.Json(store.Find(run.User, id)?.ToInfo(withResult: true));
+    }
+
+    /// <summary>The run's events from number after+1 on, following live ones until the final event.</summary>
+    public static async Task EventsAsync(HttpContext context, string id, RunStore store, DetachedRunService runs)
+    {
+        if (Find(context, id, store, out var run) is { } problem)
+        {
+            await problem.ExecuteAsync(context);
+            return;
+        }
+        var afterText = context.Request.Query["after"].ToString();
+        var after = 0;
+        if (afterText.Length > 0 && (!int.TryParse(afterText, NumberStyles.None, CultureInfo.InvariantCulture, out after)))
+        {
+            await ApiErrors.BadRequest("invalid after: expected a whole number of events already seen").ExecuteAsync(context);
+            return;
+        }
+        if (after > run!.EventCount)
+        {
+            await ApiErrors.BadRequest(new ApiError("after is past the last event") { Message = $"the run has {run.EventCount} event(s) so far", Status = run.State }).ExecuteAsync(context);
+            return;
+        }
+
+        await NdjsonResponse.StartAsync(context);
+        var aborted = context.RequestAborted;
+        try
+        {
+            while (!aborted.IsCancellationRequested)
+            {
+                var live = runs.Live(run.User, id);
+                var change = live?.NextChange() ?? Task.CompletedTask; // taken before reading: no event can slip between
+                foreach (var (seq, line) in store.Events(id, after))
+                {
+                    await context.Response.Body.WriteAsync(Encoding.UTF8.GetBytes(line + "\n"), aborted);
+                    after = seq;
+                }
+                await context.Response.Body.FlushAsync(aborted);
+                var now = store.Find(run.User, id);
+                if (now is null || RunStates.IsFinal(now.State) && after >= now.EventCount || live is null) return;
+                while (await Task.WhenAny(change, Task.Delay(KeepAlive, aborted)) != change)
+                {
+                    await context.Response.Body.WriteAsync("\n"u8.ToArray(), aborted);
+                    await context.Response.Body.FlushAsync(aborted);
+                }
+            }
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or IOException)
+        {
+        }
+    }
+
+    private static IResult? Find(HttpContext context, string id, RunStore store, out RunRecord? run)
+    {
+        run = null;
+        if (!RunId().IsMatch(id)) return ApiErrors.BadRequest("invalid run id");
+        run = store.Find(context.User.CallerName(), id);
+        return run is null ? ApiErrors.NotFound("run not found") : null;
+    }
+}
