@@ -17,6 +17,7 @@
         'Get-PatchwireChatSession'
         'Get-PatchwireConfiguration'
         'Get-PatchwireQueue'
+        'Get-PatchwireRun'
         'Get-PatchwireUsage'
         'Get-PatchwireUser'
         'Get-PatchwireUserPolicy'
@@ -33,9 +34,12 @@
         'Set-PatchwireConfiguration'
         'Set-PatchwireUserPolicy'
         'Start-PatchwireAgent'
+        'Start-PatchwireAsk'
+        'Stop-PatchwireRun'
         'Sync-PatchwireProject'
         'Test-PatchwireConnection'
         'Uninstall-PatchwireAgentService'
+        'Wait-PatchwireRun'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()
