@@ -10,28 +10,9 @@ BeforeAll {
     New-Item -ItemType Directory $AgentHome | Out-Null
     $ai = Join-Path $TestDrive 'ai.sh'
     Set-Content $ai -Value "PROMPT=`$(cat)`nprintf 'hello from %s\n' `"`$PROMPT`" > greeting.txt`nsed -i 's/^one$/ONE/' app.txt" -NoNewline
-    $psi = [Diagnostics.ProcessStartInfo]::new('dotnet')
-    $psi.ArgumentList.Add((Join-Path (Split-Path $Manifest) 'agent/patchwire-agent.dll'))
-    $psi.ArgumentList.Add('serve')
-    $psi.RedirectStandardOutput = $true
-    $psi.RedirectStandardError = $true
-    $psi.UseShellExecute = $false
-    foreach ($key in @($psi.Environment.Keys | Where-Object { $_ -like 'PW_*' })) { $psi.Environment.Remove($key) | Out-Null }
-    $psi.Environment['PW_HOME'] = $AgentHome
-    $psi.Environment['PW_AGENT_PORT'] = '0'
-    # The stand-in and its notes live in TestDrive, which the AI sandbox would hide (the sandbox has its own xunit tests).
-    $psi.Environment['PW_SANDBOX'] = 'off'
-    $psi.Environment['PW_AI_BIN'] = 'bash'
-    $psi.Environment['PW_AI_ARGS'] = "'$ai'"
-    $script:AgentProcess = [Diagnostics.Process]::Start($psi)
-    $script:AgentUrl = $null
-    $deadline = [DateTime]::UtcNow.AddSeconds(60)
-    while (-not $AgentUrl -and [DateTime]::UtcNow -lt $deadline) {
-        $line = (Read-LineWithin $AgentProcess.StandardOutput)
-        if ($null -eq $line) { break }
-        if ($line -match '^patchwire-agent listening on (http://\S+)$') { $script:AgentUrl = $Matches[1] }
-    }
-    if (-not $AgentUrl) { throw "The agent did not start: $($AgentProcess.StandardError.ReadToEnd())" }
+    $agent = Start-TestAgent -Manifest $Manifest -AgentHome $AgentHome -AiArgs "'$ai'"
+    $script:AgentProcess = $agent.Process
+    $script:AgentUrl = $agent.Url
 
     $env:PW_HOME = $AgentHome
     $script:Token = (New-PatchwireUser ana).Token

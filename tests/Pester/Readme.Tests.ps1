@@ -27,27 +27,9 @@ case "$PROMPT" in
   *) echo "The retry logic is in client.py, in with_retries()." ;;
 esac
 '@
-    $psi = [Diagnostics.ProcessStartInfo]::new('dotnet')
-    $psi.ArgumentList.Add((Join-Path (Split-Path $Manifest) 'agent/patchwire-agent.dll'))
-    $psi.ArgumentList.Add('serve')
-    $psi.RedirectStandardOutput = $true
-    $psi.RedirectStandardError = $true
-    $psi.UseShellExecute = $false
-    foreach ($key in @($psi.Environment.Keys | Where-Object { $_ -like 'PW_*' })) { $psi.Environment.Remove($key) | Out-Null }
-    $psi.Environment['PW_HOME'] = $BoxHome
-    $psi.Environment['PW_AGENT_PORT'] = '0'
-    $psi.Environment['PW_AI_BIN'] = 'bash'
-    $psi.Environment['PW_AI_ARGS'] = "'$ai'"
-    $psi.Environment['PW_SANDBOX'] = 'off'   # the stand-in AI lives in a temp folder the sandbox would hide
-    $script:AgentProcess = [Diagnostics.Process]::Start($psi)
-    $script:AgentUrl = $null
-    $deadline = [DateTime]::UtcNow.AddSeconds(60)
-    while (-not $AgentUrl -and [DateTime]::UtcNow -lt $deadline) {
-        $line = Read-LineWithin $AgentProcess.StandardOutput
-        if ($null -eq $line) { break }
-        if ($line -match '^patchwire-agent listening on (http://\S+)$') { $script:AgentUrl = $Matches[1] }
-    }
-    if (-not $AgentUrl) { throw "The agent did not start: $($AgentProcess.StandardError.ReadToEnd())" }
+    $agent = Start-TestAgent -Manifest $Manifest -AgentHome $BoxHome -AiArgs "'$ai'"
+    $script:AgentProcess = $agent.Process
+    $script:AgentUrl = $agent.Url
 
     $script:Project = Join-Path $TestDrive 'team-app'
     New-Item -ItemType Directory $Project | Out-Null
