@@ -27,6 +27,12 @@ public static partial class DetachedRunEndpoints
         if (!(await Runs.AskRequest.ReadAsync(context, options.MaxPromptBytes)).TryGet(out var request, out var problem)) return problem;
         if (!(await preflight.CheckAsync(user, request.Project, request.Baseline)).TryGet(out var target, out problem)) return problem;
         var run = runs.Start(caller, new AskRun(user, request, target, usage));
+        if (run is null)
+            return ApiErrors.TooManyRequests(new ApiError("too many detached runs")
+            {
+                Message = $"you have {runs.MaxInProgressPerUser} detached run(s) queued or running (PW_MAX_QUEUED_PER_USER)",
+                Hint = "Wait for one to finish (Wait-PatchwireRun, patchwire wait) or cancel one (Stop-PatchwireRun), then start again.",
+            });
         return TypedResults.Json(new RunCreated { Id = run.Id }, statusCode: StatusCodes.Status202Accepted);
     }
 

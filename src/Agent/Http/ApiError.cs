@@ -47,5 +47,6 @@ public static class ApiErrors
     public static JsonHttpResult<ApiError> Conflict(ApiError error) => error.As(StatusCodes.Status409Conflict);
     public static JsonHttpResult<ApiError> PreconditionFailed(ApiError error) => error.As(StatusCodes.Status412PreconditionFailed);
     public static JsonHttpResult<ApiError> TooLarge(ApiError error) => error.As(StatusCodes.Status413PayloadTooLarge);
+    public static JsonHttpResult<ApiError> TooManyRequests(ApiError error) => error.As(StatusCodes.Status429TooManyRequests);
     public static JsonHttpResult<ApiError> Internal(string error) => new ApiError(error).As(StatusCodes.Status500InternalServerError);
 }

@@ -231,7 +231,7 @@ public sealed class DetachedRunTests
     public async Task Sixty_detached_runs_from_twenty_users_never_exceed_the_caps_and_all_succeed()
     {
         await using var bed = await RunsTestBed.StartAsync("""
-            u=$(basename "$(dirname "$PWD")")
+            u=$(basename "$HOME")
             touch "$NOTES/run.$u.$$"
             echo "$(ls "$NOTES" | grep -c '^run\.') $(ls "$NOTES" | grep -c "^run\.$u\.")" >> "$NOTES/counts"
             sleep 0.05
