@@ -102,8 +102,8 @@ public sealed class RunWorktrees(AgentOptions options)
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            // A folder the AI made unwritable (chmod 0500) keeps its entries: give the owner its rights back and retry.
-            if (OperatingSystem.IsWindows()) throw;
+            // A folder the AI made unwritable (chmod 0500) keeps its entries, and on Windows a read-only file (git's
+            // objects are) cannot be deleted: give the owner its rights back and retry.
             MakeWritable(info);
             Directory.Delete(folder, recursive: true);
         }
@@ -171,8 +171,19 @@ public sealed class RunWorktrees(AgentOptions options)
 
     private static void MakeWritable(DirectoryInfo folder)
     {
-        if (OperatingSystem.IsWindows() || folder.LinkTarget is not null) return;
-        try { folder.UnixFileMode |= UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute; }
+        if (folder.LinkTarget is not null) return;
+        try
+        {
+            if (OperatingSystem.IsWindows())
+            {
+                foreach (var file in folder.EnumerateFiles("*", new EnumerationOptions { AttributesToSkip = 0 }))
+                    if (file.LinkTarget is null && file.IsReadOnly) file.IsReadOnly = false;
+            }
+            else
+            {
+                folder.UnixFileMode |= UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
+            }
+        }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException) { }
         foreach (var inner in folder.EnumerateDirectories("*", new EnumerationOptions { AttributesToSkip = 0 })) MakeWritable(inner);
     }
