@@ -29,6 +29,8 @@ public sealed class RunExecutor(AiRunner runner, RunJournal journal, CheckoutLoc
         {
             // The checkout's HEAD and cleanliness, read under its lock (a chat turn or a sync may be changing it).
             using var held = await locks.AcquireAsync(checkout, cancellationToken).ConfigureAwait(false);
+            // Before git reads the checkout's work tree: its config as the agent writes it (no filter could run).
+            GitDirGuard.Canonicalize(checkout);
             var status = verifyClean ? await CheckoutWorkspace.StatusAsync(checkout).ConfigureAwait(false) : "";
             if (status.Length > 0)
                 throw new RunFailure(ErrorCodes.RunFailed, "The checkout has uncommitted changes; commit or discard them on the box, or sync a baseline. git status:\n" + status);
