@@ -11,8 +11,8 @@
 param(
     [Parameter(Mandatory)] [string] $ModulePath,
     [Parameter(Mandatory)] [string] $OutputDirectory,
-    [int] $Files = 2000,
-    [double] $AiSeconds = 2,
+    [int] $Files = 1000,
+    [double] $AiSeconds = 5,
     [int] $Iterations = 3
 )
 
@@ -73,18 +73,18 @@ function Measure-Asks($Agent, [int] $Count) {
     $http.DefaultRequestHeaders.Authorization = [System.Net.Http.Headers.AuthenticationHeaderValue]::new('Bearer', $token)
     try {
         $clock = [Diagnostics.Stopwatch]::StartNew()
-        $tasks = foreach ($i in 1..$Count) {
+        $tasks = @(foreach ($i in 1..$Count) {
             $body = @{ prompt = "run $i"; project = 'shared' } | ConvertTo-Json -Compress
             $http.PostAsync("$($Agent.Url)/ask", [System.Net.Http.StringContent]::new($body, [Text.Encoding]::UTF8, 'application/json'))
-        }
-        $texts = foreach ($t in $tasks) { $t.GetAwaiter().GetResult().Content.ReadAsStringAsync().GetAwaiter().GetResult() }
+        })
+        $texts = @(foreach ($t in $tasks) { $t.GetAwaiter().GetResult().Content.ReadAsStringAsync().GetAwaiter().GetResult() })
         $clock.Stop()
         $i = 0
         foreach ($text in $texts) {
             $i++
             $final = ($text -split "`n" | Where-Object { $_.Trim() } | Select-Object -Last 1) | ConvertFrom-Json
             if ($final.type -ne 'result') { throw "run $i ended with $text" }
-            if ($final.diff -notmatch "\+edit by run $i" -or ($final.diff -split "`n" | Where-Object { $_ -match '^\+edit by' }).Count -ne 1) { throw "run $i's diff is not its own: $($final.diff)" }
+            if ($final.diff -notmatch "\+edit by run $i" -or @($final.diff -split "`n" | Where-Object { $_ -match '^\+edit by' }).Count -ne 1) { throw "run $i's diff is not its own: $($final.diff)" }
         }
         return $clock.Elapsed.TotalSeconds
     }
@@ -128,7 +128,7 @@ try {
         $agent = Start-Agent $homeDir ($ai + $setup.Settings)
         try {
             $null = Measure-Asks $agent 1 # warm-up
-            $times = foreach ($i in 1..$Iterations) { Measure-Asks $agent $setup.Count }
+            $times = @(foreach ($i in 1..$Iterations) { Measure-Asks $agent $setup.Count })
             $seconds[$name] = Median $times
         }
         finally { Stop-Agent $agent }
@@ -147,7 +147,9 @@ try {
         threeAtCap1ToThreeAtCap3Ratio     = [Math]::Round($seconds.threeAtCap1 / $seconds.threeAtCap3, 2)
         # About 3: at cap 3 but in the checkout (PW_RUN_WORKTREES=off) they take turns too.
         threeInCheckoutToThreeAtCap3Ratio = [Math]::Round($seconds.threeAtCap3InCheckout / $seconds.threeAtCap3, 2)
-        machine                           = "$([Environment]::ProcessorCount) cores, $([Runtime.InteropServices.RuntimeInformation]::OSDescription)"
+        # What a run folder costs on top of the AI (made, captured, removed), from the run alone.
+        oneRunOverheadSeconds             = [Math]::Round($seconds.oneRun - $AiSeconds, 2)
+        machine                           = "$([Environment]::ProcessorCount) cores, $([Runtime.InteropServices.RuntimeInformation]::OSDescription), load $((Get-Content /proc/loadavg -ErrorAction SilentlyContinue) -split ' ' | Select-Object -First 1)"
     }
     $json = $figures | ConvertTo-Json -Depth 4
     Set-Content (Join-Path $OutputDirectory 'parallel.json') $json

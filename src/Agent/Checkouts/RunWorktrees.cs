@@ -62,7 +62,8 @@ public sealed class RunWorktrees(AgentOptions options)
         // A checkout whose history was cut (SnapshotHistory) has a shallow boundary; without it, git log in the run folder fails.
         var shallow = Path.Combine(checkout, ".git", "shallow");
         if (GitDirGuard.IsRegularFile(shallow)) AtomicFile.WriteAllText(Path.Combine(folder, ".git", "shallow"), File.ReadAllText(shallow));
-        await AgentGit.RunCheckedAsync(folder, new[] { "checkout", "-q", "-f", "--detach", commit }, cancellationToken).ConfigureAwait(false);
+        // A fresh folder: nothing a power cut could lose that matters (recovery removes it), and one writer per core.
+        await AgentGit.RunCheckedAsync(folder, new[] { "-c", "core.fsync=none", "-c", "checkout.workers=0", "checkout", "-q", "-f", "--detach", commit }, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
