@@ -14,6 +14,7 @@ namespace Patchwire.PowerShell.Ask;
 [Example("$r = Invoke-PatchwireAsk 'fix the failing date test'; $r.Diff; $r | Invoke-PatchwirePatch", "Keeps the result, reads the diff, then applies it.")]
 [Example("Invoke-PatchwireAsk 'rename Foo to Bar everywhere' -Apply -Confirm", "Asks and applies after confirmation.")]
 [Example("'add docs to api.py', 'add tests for api.py' | Invoke-PatchwireAsk -Path ~/src/team-app", "Two asks in a row, prompts from the pipeline.")]
+[Example("$job = Invoke-PatchwireAsk 'upgrade the test framework' -AsJob; $job | Wait-Job | Receive-Job | Invoke-PatchwirePatch", "Runs detached on the agent as a PowerShell job (see Start-PatchwireAsk), then applies the result.")]
 public sealed class InvokePatchwireAskCommand : PatchwireCmdlet
 {
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true, HelpMessage = "What the AI should do to the project.")]
@@ -34,6 +35,9 @@ public sealed class InvokePatchwireAskCommand : PatchwireCmdlet
     [SupportsWildcards]
     public string[]? Include { get; set; }
 
+    [Parameter(HelpMessage = "Run detached on the agent and return a PowerShell job at once (as Start-PatchwireAsk does); Receive-Job yields this cmdlet's result object. Not with -Apply: apply later with Receive-Job | Invoke-PatchwirePatch.")]
+    public SwitchParameter AsJob { get; set; }
+
     protected override void ProcessRecord()
     {
         var folder = SessionState.Path.GetUnresolvedProviderPathFromPSPath(string.IsNullOrEmpty(Path) ? "." : Path);
@@ -42,7 +46,12 @@ public sealed class InvokePatchwireAskCommand : PatchwireCmdlet
         // -WhatIf: the ask itself changes the agent (sync, a run, an audit line), so nothing is sent at all.
         if (WhatIfRequested())
         {
-            ShouldProcess(settings.ProjectRoot, $"Sync '{settings.Project}' to {settings.AgentUrl}, run the AI on it{(Apply ? " and apply the returned diff" : "")}");
+            ShouldProcess(settings.ProjectRoot, $"Sync '{settings.Project}' to {settings.AgentUrl}, run the AI on it{(AsJob ? " as a job" : Apply ? " and apply the returned diff" : "")}");
+            return;
+        }
+        if (AsJob)
+        {
+            StartJob(settings);
             return;
         }
 
@@ -86,6 +95,24 @@ public sealed class InvokePatchwireAskCommand : PatchwireCmdlet
         }
         ApplyStep.ApplyAndWrite(this, result, Include, files => $"Apply the diff ({files})",
             holdBack: result.ExitCode == 0 ? null : $"Not applied because the AI exited with code {result.ExitCode}");
+    }
+
+    /// <summary>-AsJob: sync, POST /runs, and a PatchwireJob whose Receive-Job yields the result this cmdlet would have returned.</summary>
+    private void StartJob(ClientSettings settings)
+    {
+        if (Apply)
+            ThrowTerminatingError(Errors.Make("-AsJob returns before the result exists, so it cannot be applied yet: Receive-Job $job | Invoke-PatchwirePatch applies it later.", "Ask.AsJobWithApply", ErrorCategory.InvalidArgument, settings.Project));
+        DetachedRuns.PatchwireRun run;
+        try
+        {
+            run = Bridge.Run(token => DetachedRuns.DetachedRunApi.StartAsync(settings, Prompt, !NoSync, p => Bridge.Post(() => WriteVerbose(p.Message)), token));
+        }
+        catch (Exception ex) when (ex is PatchwireException)
+        {
+            ThrowTerminatingError(Errors.From(AskErrors.Reword(ex, settings, !NoSync), settings.Project));
+            return;
+        }
+        WriteObject(DetachedRuns.PatchwireJobSourceAdapter.Start(this, settings, run));
     }
 
     private bool WhatIfRequested() =>
