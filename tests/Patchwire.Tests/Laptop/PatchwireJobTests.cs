@@ -95,6 +95,11 @@ public sealed class PatchwireJobTests
         Assert.Equal(PatchwireJobSourceAdapter.JobTypeName, job.PSJobTypeName);
         Assert.Equal(job.RunId, Guid.Parse(job.RunId).ToString("N"));
         Assert.Equal(Guid.Parse(job.RunId), job.InstanceId);
+        var view = string.Join("\n", session.Invoke("Get-Job | Out-String -Width 80").Select(o => o.ToString()));
+        Assert.Contains($"{job.Name} Running", view);
+        Assert.Contains("team-app", view);
+        Assert.DoesNotContain("…", view);
+        Assert.All(view.Split('\n'), line => Assert.True(line.TrimEnd().Length <= 80, line));
 
         // The job goes wherever a run id goes.
         var viaPipe = (PatchwireRun)session.Invoke($"Get-Job -Name '{job.Name}' | Get-PatchwireRun")[0].BaseObject;
