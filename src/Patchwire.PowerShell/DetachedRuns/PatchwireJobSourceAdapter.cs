@@ -160,22 +160,22 @@ public sealed class PatchwireJobSourceAdapter : JobSourceAdapter
                 added.Add(job);
             }
         }
-        foreach (var job in added)
+        // The listing leaves out results (they can be large): each finished run is fetched once, here, a few at a time,
+        // so Receive-Job right after Get-Job has it. One that cannot be fetched now is followed like a running one.
+        using var fetching = new SemaphoreSlim(4);
+        var finished = added.Where(j => j.Run.IsFinished).Select(async job =>
         {
-            // The listing leaves out results (they can be large): a finished run is fetched once, here.
-            if (job.Run.IsFinished)
+            await fetching.WaitAsync().ConfigureAwait(false);
+            try
             {
-                try
-                {
-                    using var timeout = new CancellationTokenSource(ListTimeout);
-                    job.Finish(DetachedRunApi.GetAsync(settings, job.RunId, timeout.Token).GetAwaiter().GetResult());
-                    continue;
-                }
-                catch (Exception ex) when (ex is PatchwireException or OperationCanceledException) { }
-                // Could not fetch it now: follow it like a running one (the job polls until it has the result).
+                using var timeout = new CancellationTokenSource(ListTimeout);
+                job.Finish(await DetachedRunApi.GetAsync(settings, job.RunId, timeout.Token).ConfigureAwait(false));
             }
-            job.StartJob();
-        }
+            catch (Exception ex) when (ex is PatchwireException or OperationCanceledException) { }
+            finally { fetching.Release(); }
+        }).ToArray();
+        Task.WaitAll(finished);
+        foreach (var job in added) job.StartJob();
         return added.Count > 0;
     }
 
