@@ -136,6 +136,30 @@ public sealed class PatchwireJobTests
     }
 
     [Fact]
+    public async Task A_job_rides_out_an_agent_killed_and_restarted_and_ends_with_what_the_agent_says_of_the_run()
+    {
+        await using var bed = await LaptopTestBed.StartAsync(Ai);
+        var token = bed.Agent.AddUser("ana");
+        var project = bed.CreateProject();
+        using var session = bed.Session(token);
+        session.Invoke($"Set-Location '{project.Path}'");
+        var job = (PatchwireJob)session.Invoke("Start-PatchwireAsk block")[0].BaseObject;
+        await bed.WaitForNoteAsync("started");
+
+        // While the agent is down the job keeps trying: connection refused is not the run's end, the agent's answer is.
+        await bed.KillAndRestartAgentAsync();
+        var vars = new Dictionary<string, object?> { ["j"] = job };
+        session.Invoke("$j | Wait-Job -Timeout 120 | Out-Null", vars);
+        Assert.Equal(JobState.Failed, job.JobStateInfo.State);
+        var (output, errors) = session.Run("$j | Receive-Job", vars);
+        Assert.Empty(output);
+        var error = Assert.Single(errors);
+        Assert.Equal("Patchwire.Run.agent_restarted", error.FullyQualifiedErrorId.Split(',')[0]);
+        Assert.Contains("stopped while this run was running", error.Exception.Message);
+        bed.Release("release");
+    }
+
+    [Fact]
     public async Task A_failed_run_is_a_failed_job_with_its_error_and_Get_Job_without_an_agent_lists_nothing()
     {
         // "slow" outlives PW_TIMEOUT_SEC: the agent stops it and the run fails.
