@@ -259,7 +259,8 @@ public sealed class GitDeadlineTests
         await using var hung = await AskStream.RunAsync(ana, new { prompt = "fifo", project = "app" });
 
         Assert.Equal("error", hung.Final.GetProperty("type").GetString());
-        Assert.Contains(bed.Agent.Output, l => l.Contains("PW_GIT_TIMEOUT_SEC"));
+        // The log line is written asynchronously and may follow the error event (it did once under load).
+        await bed.Agent.WaitForOutputAsync(l => l.Contains("PW_GIT_TIMEOUT_SEC"));
         var runs = Path.Combine(bed.Home, "agent-state", "runs");
         Assert.Single(Directory.GetFiles(runs, "*.json"));
 
