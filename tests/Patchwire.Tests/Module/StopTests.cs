@@ -120,6 +120,35 @@ public sealed class StopTests
         Assert.Empty(ProcessesWorkingIn(temp.Path));
     }
 
+    [Fact]
+    public Task Stop_ends_a_sync_that_waits_for_another_sync_of_the_project() => Task.Run(async () =>
+    {
+        using var temp = new TempDirectory("pw-stop");
+        using var agent = new StallingAgent(Stall.AtUpload);
+        var project = GitRepo.Init(temp.Combine("team-app"));
+        using var session = new PowerShellSession(temp.Combine("home"), new Dictionary<string, string?> { ["PW_AGENT_URL"] = agent.Url, ["PW_TOKEN"] = Token });
+        using var module = new Laptop.ModuleRunspace();
+        using var first = session.Create($"Set-Location '{project.Path}'; Sync-PatchwireProject");
+        var firstRunning = Task.Factory.FromAsync(first.BeginInvoke(), first.EndInvoke);
+        for (var i = 0; i < 1200 && agent.Hanging == 0 && !firstRunning.IsCompleted; i++) await Task.Delay(50);
+        Assert.Equal(1, agent.Hanging); // the first sync holds the project's sync lock while its upload hangs
+
+        using var second = module.Create($"Set-Location '{project.Path}'; Sync-PatchwireProject");
+        var secondRunning = Task.Factory.FromAsync(second.BeginInvoke(), second.EndInvoke);
+        await Task.Delay(1000);
+        Assert.False(secondRunning.IsCompleted);
+        Assert.Equal(1, agent.Hanging); // still waiting for the lock (it waits up to 10 minutes)
+
+        foreach (var (ps, running) in new[] { (second, secondRunning), (first, firstRunning) })
+        {
+            var stop = Task.Run(ps.Stop);
+            Assert.True(await Task.WhenAny(stop, Task.Delay(Bound)) == stop, "a sync did not stop");
+            await Assert.ThrowsAsync<PipelineStoppedException>(() => running);
+        }
+        await Task.Delay(1000); // room for a stopped sync that still waited on the lock to go on (it did before the lock wait took the token)
+        Assert.Equal(1, agent.Hanging); // the stopped second sync never went on to the agent
+    });
+
     /// <summary>Processes whose current folder is under <paramref name="folder"/> (Linux; empty elsewhere).</summary>
     private static List<string> ProcessesWorkingIn(string folder)
     {
