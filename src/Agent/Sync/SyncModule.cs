@@ -5,6 +5,7 @@ using Patchwire.Agent.Configuration;
 using Patchwire.Agent.Http;
 using Patchwire.Agent.Identity;
 using Patchwire.Agent.Policy;
+using Patchwire.Core.Protocol;
 
 namespace Patchwire.Agent.Sync;
 
@@ -25,7 +26,7 @@ public static class SyncModule
         app.MapGet("/sync/{project}", async Task<Results<Ok<BaselineAnswer>, JsonHttpResult<ApiError>>> (HttpContext context, ClaimsPrincipal caller, string project, ProjectPaths paths, AgentOptions options) =>
         {
             var checkout = paths.Resolve(caller.CallerName(), project);
-            if (checkout is null) return ApiErrors.BadRequest("invalid project name");
+            if (checkout is null) return ApiErrors.BadRequest(HttpErrors.InvalidProjectName);
             var baseline = await CheckoutBaseline.CurrentAsync(checkout, context.RequestAborted);
             return TypedResults.Ok(new BaselineAnswer(project, baseline, options.MaxBundleBytes, options.MaxPromptBytes));
         }).RequireUserPolicyForRouteProject(counts: false);
@@ -34,7 +35,7 @@ public static class SyncModule
         {
             var user = caller.CallerName();
             var checkout = paths.Resolve(user, project);
-            if (checkout is null) return ApiErrors.BadRequest("invalid project name");
+            if (checkout is null) return ApiErrors.BadRequest(HttpErrors.InvalidProjectName);
             return await receiver.ReceiveAsync(context, user, project, checkout);
         }).RequireUserPolicyForRouteProject();
         return app;

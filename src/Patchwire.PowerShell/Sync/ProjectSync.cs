@@ -204,9 +204,9 @@ public static class ProjectSync
         {
             throw new SyncException($"Could not pack the snapshot of '{snapshot.WorkTree}': {content.GitFailure.Message}", ex);
         }
-        catch (AgentClientException ex) when (ex.Status == HttpStatusCode.RequestEntityTooLarge && ex.ErrorCode is { } code && code.StartsWith("snapshot too large", StringComparison.Ordinal))
+        catch (AgentClientException ex) when (ex.Status == HttpStatusCode.RequestEntityTooLarge && ex.ErrorCode is { } code && code.StartsWith(HttpErrors.SnapshotTooLargePrefix, StringComparison.Ordinal))
         {
-            throw new SyncException($"The agent refused the snapshot of '{snapshot.WorkTree}': {code.Substring("snapshot too large: ".Length)}. Nothing was checked out; the agent keeps the previous baseline. Exclude large or generated files with sync.exclude in patchwire.yml, or ask the admin to raise the limit.", ex);
+            throw new SyncException($"The agent refused the snapshot of '{snapshot.WorkTree}': {code.Substring(HttpErrors.SnapshotTooLargePrefix.Length)}. Nothing was checked out; the agent keeps the previous baseline. Exclude large or generated files with sync.exclude in patchwire.yml, or ask the admin to raise the limit.", ex);
         }
         catch (AgentClientException ex) when ((int?)ex.Status == 507)
         {
