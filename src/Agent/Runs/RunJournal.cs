@@ -12,7 +12,7 @@ namespace Patchwire.Agent.Runs;
 /// </summary>
 public sealed class RunJournal(AgentOptions options)
 {
-    public string Directory => Path.Combine(options.StateDirectory, "runs");
+    public string Directory => StateLocations.Runs(options);
 
     public RunJournalEntry Begin(CheckoutState state)
     {
