@@ -93,7 +93,7 @@ public sealed class SnapshotReceiver(AgentOptions options, CheckoutLocks locks, 
             history.ScheduleMaintenance(user, project, checkout);
             logger.LogInformation("sync {User}/{Project}: baseline {Baseline} ({Kind}, {Bytes} bytes, {Ms} ms)",
                 user, project, snapshot, header.Prerequisites.Count == 0 ? "full" : "incremental", received, clock.ElapsedMilliseconds);
-            return Results.Json(new SyncAnswer(project, snapshot));
+            return Results.Json(new SyncAnswer { Project = project, Baseline = snapshot });
         }
         catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
         {
@@ -296,6 +296,4 @@ public sealed class SnapshotReceiver(AgentOptions options, CheckoutLocks locks, 
     {
         try { Directory.Delete(path, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
     }
-
-    public sealed record SyncAnswer(string Project, string Baseline);
 }

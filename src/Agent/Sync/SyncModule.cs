@@ -23,12 +23,12 @@ public static class SyncModule
 
     public static IEndpointRouteBuilder MapPatchwireSync(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/sync/{project}", async Task<Results<Ok<BaselineAnswer>, JsonHttpResult<ApiError>>> (HttpContext context, ClaimsPrincipal caller, string project, ProjectPaths paths, AgentOptions options) =>
+        app.MapGet("/sync/{project}", async Task<Results<Ok<SyncState>, JsonHttpResult<ApiError>>> (HttpContext context, ClaimsPrincipal caller, string project, ProjectPaths paths, AgentOptions options) =>
         {
             var checkout = paths.Resolve(caller.CallerName(), project);
             if (checkout is null) return ApiErrors.BadRequest(HttpErrors.InvalidProjectName);
             var baseline = await CheckoutBaseline.CurrentAsync(checkout, context.RequestAborted);
-            return TypedResults.Ok(new BaselineAnswer(project, baseline, options.MaxBundleBytes, options.MaxPromptBytes));
+            return TypedResults.Ok(new SyncState { Project = project, Baseline = baseline, MaxBundleBytes = options.MaxBundleBytes, MaxPromptBytes = options.MaxPromptBytes });
         }).RequireUserPolicyForRouteProject(counts: false);
 
         app.MapPost("/sync/{project}", async Task<IResult> (HttpContext context, ClaimsPrincipal caller, string project, ProjectPaths paths, SnapshotReceiver receiver) =>
@@ -40,6 +40,4 @@ public static class SyncModule
         }).RequireUserPolicyForRouteProject();
         return app;
     }
-
-    public sealed record BaselineAnswer(string Project, string? Baseline, long MaxBundleBytes, long MaxPromptBytes);
 }
