@@ -12,7 +12,7 @@ namespace Patchwire.Agent.Runs;
 /// </summary>
 public sealed class RunJournal(AgentOptions options)
 {
-    public string Directory => Path.Combine(options.StateDirectory, "runs");
+    public string Directory => StateLocations.Runs(options);
 
     /// <param name="runFolder">The run works in a run folder of its own (<see cref="RunWorktrees"/>): recovery removes it rather than restoring it.</param>
     public RunJournalEntry Begin(CheckoutState state, bool runFolder = false)
