@@ -12,6 +12,8 @@ public static class Routes
     public const string Chat = "chat";
     public const string Queue = "queue";
     public const string Sessions = "sessions";
+    public const string Runs = "runs";
+    public const string Metrics = "metrics";
 
     public const string SyncPattern = "/sync/{project}";
     public const string SessionStatusPattern = "/session/{uuid}/status";
@@ -69,4 +71,6 @@ public static class HttpErrors
     public const string SessionOtherProject = "session belongs to another project";
     public const string SessionNotFound = "session not found";
     public const string InvalidSessionUuid = "invalid session uuid";
+    /// <summary>GET /metrics from an address that is not loopback (403).</summary>
+    public const string MetricsLoopbackOnly = "metrics are served to loopback clients only";
 }
