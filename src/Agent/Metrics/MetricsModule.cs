@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Routing;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
 using Patchwire.Agent.Identity;
@@ -49,7 +50,9 @@ public static class MetricsModule
         // first scrape, before any run (the provider would otherwise start with the host, after this).
         app.ServiceProvider.GetRequiredService<MeterProvider>();
         app.ServiceProvider.GetRequiredService<AgentMetrics>();
-        app.MapPrometheusScrapingEndpoint("/" + Routes.Metrics).RequireAuthorization(ReaderPolicy);
+        app.MapPrometheusScrapingEndpoint("/" + Routes.Metrics)
+            .WithMetadata(new HttpMethodMetadata(new[] { HttpMethods.Get, HttpMethods.Head })) // the exporter maps every method
+            .RequireAuthorization(ReaderPolicy);
         return app;
     }
 }

@@ -179,6 +179,8 @@ public sealed class MetricsTests
         }
         using (var client = agent.Client(token))
         {
+            using (var post = await client.PostAsync("/metrics", new StringContent("")))
+                Assert.Equal(HttpStatusCode.MethodNotAllowed, post.StatusCode);
             var scrape = await PrometheusText.ScrapeAsync(client);
             Assert.Equal(1, scrape.Value("patchwire_registry_users", "state=enabled"));
             Assert.Equal(1, scrape.Value("patchwire_registry_users", "state=disabled"));
