@@ -92,6 +92,11 @@ public sealed class MetricsTests
 
         var id = await DetachedRunClient.StartAsync(client, new { prompt = $"write: d.txt {secret}", project });
         Assert.Equal("succeeded", DetachedRunClient.State(await DetachedRunClient.WaitAsync(client, id)));
+        var cancelledId = await DetachedRunClient.StartAsync(client, new { prompt = $"say: {secret}\nhang", project });
+        await DetachedRunClient.WaitAsync(client, cancelledId, r => DetachedRunClient.State(r) == "running");
+        using (var cancel = await client.DeleteAsync("/runs/" + cancelledId))
+            Assert.Equal(HttpStatusCode.OK, cancel.StatusCode);
+        Assert.Equal("cancelled", DetachedRunClient.State(await DetachedRunClient.WaitAsync(client, cancelledId)));
 
         var laptop = GitRepo.Init(Path.Combine(bed.Scratch, "laptop-" + synced));
         laptop.Write("src/main.txt", "first version\n");
@@ -119,9 +124,11 @@ public sealed class MetricsTests
         Assert.Equal(2, end.Value("patchwire_runs_started_total", "route=chat"));
         Assert.Equal(1, end.Value("patchwire_runs_finished_total", "route=chat"));
         Assert.Equal(1, end.Value("patchwire_runs_failed_total", "route=chat"));
-        Assert.Equal(1, end.Value("patchwire_runs_started_total", "route=runs"));
+        // runs: one succeeded, one cancelled by DELETE while running (counted as client_gone).
+        Assert.Equal(2, end.Value("patchwire_runs_started_total", "route=runs"));
         Assert.Equal(1, end.Value("patchwire_runs_finished_total", "route=runs"));
         Assert.Equal(0, end.Value("patchwire_runs_failed_total", "route=runs"));
+        Assert.Equal(1, end.Value("patchwire_runs_cancelled_total", "route=runs", "reason=client_gone"));
 
         Assert.Equal("histogram", end.Types["patchwire_run_duration_seconds"]);
         Assert.Equal(4, end.HistogramCount("patchwire_run_duration_seconds", "route=ask", "outcome=finished"));
@@ -130,12 +137,13 @@ public sealed class MetricsTests
         Assert.Equal(1, end.HistogramCount("patchwire_run_duration_seconds", "route=chat", "outcome=finished"));
         Assert.Equal(1, end.HistogramCount("patchwire_run_duration_seconds", "route=chat", "outcome=failed"));
         Assert.Equal(1, end.HistogramCount("patchwire_run_duration_seconds", "route=runs", "outcome=finished"));
+        Assert.Equal(1, end.HistogramCount("patchwire_run_duration_seconds", "route=runs", "outcome=cancelled"));
         // The timed-out run lasted at least PW_TIMEOUT_SEC: its observation is above the 10 s bucket's bound.
         Assert.Equal(0, end.Value("patchwire_run_duration_seconds_bucket", "route=ask", "outcome=failed", "le=10"));
         Assert.Equal("histogram", end.Types["patchwire_queue_wait_seconds"]);
         Assert.Equal(6, end.HistogramCount("patchwire_queue_wait_seconds", "route=ask"));
         Assert.Equal(2, end.HistogramCount("patchwire_queue_wait_seconds", "route=chat"));
-        Assert.Equal(1, end.HistogramCount("patchwire_queue_wait_seconds", "route=runs"));
+        Assert.Equal(2, end.HistogramCount("patchwire_queue_wait_seconds", "route=runs"));
         Assert.Equal(0, end.Value("patchwire_queue_depth"));
         Assert.Equal(0, end.Value("patchwire_runs_in_flight"));
 
