@@ -4,6 +4,7 @@ using Patchwire.Agent.Checkouts;
 using Patchwire.Agent.Configuration;
 using Patchwire.Agent.Http;
 using Patchwire.Core.Protocol;
+using Patchwire.Agent.Metrics;
 
 namespace Patchwire.Agent.Sync;
 
@@ -15,7 +16,7 @@ namespace Patchwire.Agent.Sync;
 /// no symlinks leading out, checkout, baseline ref. A snapshot refused after its pack was indexed has that pack
 /// removed again; a full disk (507) leaves the previous baseline checked out.
 /// </summary>
-public sealed class SnapshotReceiver(AgentOptions options, CheckoutLocks locks, SnapshotHistory history, ILogger<SnapshotReceiver> logger)
+public sealed class SnapshotReceiver(AgentOptions options, CheckoutLocks locks, SnapshotHistory history, AgentMetrics metrics, ILogger<SnapshotReceiver> logger)
 {
     /// <summary>fsck findings git only warns about by default; in a snapshot they can only be an attack.</summary>
     private const string StrictChecks = "hasDot=error,hasDotdot=error,hasDotgit=error,fullPathname=error,emptyName=error,badFilemode=error,zeroPaddedFilemode=error";
@@ -91,6 +92,7 @@ public sealed class SnapshotReceiver(AgentOptions options, CheckoutLocks locks, 
             }
             history.RecordBaseline(user, project, snapshot, size!);
             history.ScheduleMaintenance(user, project, checkout);
+            metrics.SyncReceived(incremental: header.Prerequisites.Count > 0, received, clock.Elapsed);
             logger.LogInformation("sync {User}/{Project}: baseline {Baseline} ({Kind}, {Bytes} bytes, {Ms} ms)",
                 user, project, snapshot, header.Prerequisites.Count == 0 ? "full" : "incremental", received, clock.ElapsedMilliseconds);
             return Results.Json(new SyncAnswer { Project = project, Baseline = snapshot });

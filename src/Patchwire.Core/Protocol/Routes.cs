@@ -12,6 +12,8 @@ public static class Routes
     public const string Chat = "chat";
     public const string Queue = "queue";
     public const string Sessions = "sessions";
+    public const string Runs = "runs";
+    public const string Metrics = "metrics";
 
     public const string SyncPattern = "/sync/{project}";
     public const string SessionStatusPattern = "/session/{uuid}/status";
@@ -86,4 +88,6 @@ public static class HttpErrors
     public const string UnsafeSnapshotPrefix = "unsafe snapshot: ";
     public const string SnapshotTooLargePrefix = "snapshot too large: ";
     public const string InternalPrefix = "internal: ";
+    /// <summary>GET /metrics from an address that is not loopback (403).</summary>
+    public const string MetricsLoopbackOnly = "metrics are served to loopback clients only";
 }
