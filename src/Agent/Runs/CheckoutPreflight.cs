@@ -15,7 +15,7 @@ public sealed class CheckoutPreflight(ProjectPaths paths, CheckoutLocks locks)
     public async Task<Checked<RunTarget>> CheckAsync(string user, string project, string? baseline)
     {
         var checkout = paths.Resolve(user, project);
-        if (checkout is null) return ApiErrors.BadRequest("invalid project name");
+        if (checkout is null) return ApiErrors.BadRequest(new ApiError("invalid project name") { Message = ProjectPaths.NameProblem(project) });
         if (!Directory.Exists(checkout))
             return ApiErrors.NotFound(new ApiError("project not found")
             {

@@ -5,7 +5,8 @@ namespace Patchwire.Agent.Runs;
 /// <summary>
 /// On start, before the port opens: every run the journal still lists was cut short by a crash or kill -9.
 /// Its AI processes (which live in their own session and survive the agent) are killed, and its checkout is put
-/// back to the pre-run state.
+/// back to the pre-run state. On Windows they are found through the run's named job object instead (see
+/// <see cref="RunProcessTree"/>); kill-on-close has normally ended them with the agent already.
 /// </summary>
 public sealed class RunRecovery(RunJournal journal, ILogger<RunRecovery> log)
 {
@@ -22,7 +23,12 @@ public sealed class RunRecovery(RunJournal journal, ILogger<RunRecovery> log)
         }
         foreach (var entry in entries)
         {
-            if (entry.AiProcessId is { } pid) KillLeftovers(pid, entry.Checkout);
+            if (OperatingSystem.IsWindows())
+            {
+                if (RunProcessTree.TerminateLeftoverJob(entry.Id, KillWaitLimit))
+                    log.LogWarning("Terminated the job object {Job} left by an interrupted run in {Checkout}", RunProcessTree.JobName(entry.Id), entry.Checkout);
+            }
+            else if (entry.AiProcessId is { } pid) KillLeftovers(pid, entry.Checkout);
             if (!Directory.Exists(entry.Checkout))
             {
                 lines.Add($"patchwire-agent: checkout {entry.Checkout} of an interrupted run no longer exists; nothing to restore");

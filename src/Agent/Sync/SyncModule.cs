@@ -25,7 +25,7 @@ public static class SyncModule
         app.MapGet("/sync/{project}", async Task<Results<Ok<BaselineAnswer>, JsonHttpResult<ApiError>>> (HttpContext context, ClaimsPrincipal caller, string project, ProjectPaths paths, AgentOptions options) =>
         {
             var checkout = paths.Resolve(caller.CallerName(), project);
-            if (checkout is null) return ApiErrors.BadRequest("invalid project name");
+            if (checkout is null) return ApiErrors.BadRequest(new ApiError("invalid project name") { Message = ProjectPaths.NameProblem(project) });
             var baseline = await CheckoutBaseline.CurrentAsync(checkout, context.RequestAborted);
             return TypedResults.Ok(new BaselineAnswer(project, baseline, options.MaxBundleBytes, options.MaxPromptBytes));
         }).RequireUserPolicyForRouteProject(counts: false);
@@ -34,7 +34,7 @@ public static class SyncModule
         {
             var user = caller.CallerName();
             var checkout = paths.Resolve(user, project);
-            if (checkout is null) return ApiErrors.BadRequest("invalid project name");
+            if (checkout is null) return ApiErrors.BadRequest(new ApiError("invalid project name") { Message = ProjectPaths.NameProblem(project) });
             return await receiver.ReceiveAsync(context, user, project, checkout);
         }).RequireUserPolicyForRouteProject();
         return app;
