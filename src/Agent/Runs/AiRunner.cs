@@ -62,9 +62,8 @@ public sealed class AiRunner(AgentOptions options, AiSandbox sandbox)
         var clock = Stopwatch.StartNew();
         try
         {
-            if (!await ProcessGroup.StartOnLauncherThreadAsync(process).ConfigureAwait(false))
+            if (!await ProcessGroup.StartOnLauncherThreadAsync(process, tree.Adopt).ConfigureAwait(false))
                 throw new AiStartException($"The AI command '{options.AiBin}' did not start.");
-            tree.Adopt(process);
         }
         catch (System.ComponentModel.Win32Exception ex)
         {

@@ -81,9 +81,9 @@ public abstract class RunProcessTree : IDisposable
         public override IReadOnlyList<string> Prefix => Array.Empty<string>();
 
         /// <remarks>
-        /// .NET cannot start a process suspended, so it is assigned right after it starts: a child it spawns in the
-        /// microseconds before that is outside the job (Process.Kill(entireProcessTree) still reaches it while its
-        /// parent lives). Everything started after the assignment is in the job.
+        /// .NET cannot start a process suspended, so it is assigned right after it starts, on the thread that started
+        /// it: a child it spawns in the microseconds before that is outside the job (Process.Kill(entireProcessTree)
+        /// still reaches it while its parent lives). Everything started after the assignment is in the job.
         /// </remarks>
         public override void Adopt(Process process)
         {

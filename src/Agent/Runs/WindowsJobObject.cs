@@ -148,7 +148,7 @@ internal sealed class WindowsJobObject : IDisposable
         public uint TotalTerminatedProcesses;
     }
 
-    private sealed class SafeJobHandle() : SafeHandleZeroOrMinusOneIsInvalid(ownsHandle: true)
+    internal sealed class SafeJobHandle() : SafeHandleZeroOrMinusOneIsInvalid(ownsHandle: true)
     {
         protected override bool ReleaseHandle() => CloseHandle(handle);
     }
