@@ -62,7 +62,7 @@ public static class AgentApplication
         builder.Services.AddHostedService<AgentStartup>(); // before the port opens: see AgentStartup
         builder.Services.AddPatchwireIdentity();
         builder.Services.AddSingleton<ProjectPaths>();
-        builder.Services.AddSingleton<CheckoutLocks>();
+        builder.Services.AddSingleton(services => new CheckoutLocks(services.GetRequiredService<AgentOptions>().NamePlatform));
         builder.Services.AddPatchwirePolicy();
         builder.Services.AddPatchwireUsage();
         builder.Services.AddPatchwireAudit();

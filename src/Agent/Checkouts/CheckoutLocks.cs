@@ -5,10 +5,12 @@ namespace Patchwire.Agent.Checkouts;
 /// <summary>
 /// One holder at a time per checkout folder: a run, a chat turn or a sync. The per-user cap alone does not
 /// guarantee this (a cap of 2 lets two requests for the same project in), and two writers in one tree would corrupt each other.
+/// Paths are keyed as the file system compares them (<see cref="NamePlatforms.NameComparer"/>): on Windows and macOS
+/// 'App' and 'app' are one folder, so they are one lock.
 /// </summary>
-public sealed class CheckoutLocks
+public sealed class CheckoutLocks(NamePlatform platform)
 {
-    private readonly ConcurrentDictionary<string, SemaphoreSlim> _locks = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, SemaphoreSlim> _locks = new(platform.NameComparer());
 
     public async Task<IDisposable> AcquireAsync(string checkoutPath, CancellationToken cancellationToken)
     {

@@ -16,11 +16,35 @@ public sealed class ProjectPaths(AgentOptions options)
     {
         if (NameRules.Check(user) is not null || NameRules.Check(project, "project name") is not null) return null;
         var userDir = UserDirectory(user);
-        var path = Path.Combine(userDir, project);
+        var path = Path.Combine(userDir, ExistingSpelling(userDir, project));
         var realUserDir = RealPath(userDir);
         var realPath = RealPath(path);
         var prefix = realUserDir.EndsWith(Path.DirectorySeparatorChar) ? realUserDir : realUserDir + Path.DirectorySeparatorChar;
         return realPath.StartsWith(prefix, StringComparison.Ordinal) ? path : null;
+    }
+
+    /// <summary>Why <paramref name="project"/> is not a valid project name, or null when it is.</summary>
+    public static string? NameProblem(string project) => NameRules.Check(project, "project name");
+
+    /// <summary>
+    /// Where names ignore case (Windows, macOS): the spelling of the project's folder if one exists under another
+    /// case, so 'app' after 'App' uses the one folder, its lock and its baseline; elsewhere the name as given.
+    /// </summary>
+    private string ExistingSpelling(string userDir, string project)
+    {
+        if (!options.NamePlatform.IgnoresCase()) return project;
+        string? other = null;
+        try
+        {
+            foreach (var dir in Directory.EnumerateDirectories(userDir))
+            {
+                var name = Path.GetFileName(dir);
+                if (string.Equals(name, project, StringComparison.Ordinal)) return project;
+                if (other is null && string.Equals(name, project, StringComparison.OrdinalIgnoreCase)) other = name;
+            }
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException) { }
+        return other ?? project;
     }
 
     /// <summary>

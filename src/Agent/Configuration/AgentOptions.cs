@@ -49,6 +49,8 @@ public sealed class AgentOptions
 
     /// <summary>Each /ask and /runs run works in a folder of its own (RunWorktrees), so runs on one project run side by side. PW_RUN_WORKTREES=on|off, default on.</summary>
     public bool RunWorktrees { get; init; } = true;
+    /// <summary>Whose file-name rules names and snapshot paths are held to: PW_NAME_RULES (windows, macos, linux), default the agent's OS.</summary>
+    public Checkouts.NamePlatform NamePlatform { get; init; } = Checkouts.NamePlatforms.Current;
 
     /// <summary>The AI sandbox: PW_SANDBOX, PW_SANDBOX_NETWORK, PW_AI_CREDENTIALS, PW_AI_ENV (SPEC section 14).</summary>
     public SandboxSettings Sandbox { get; init; } = new();
@@ -78,6 +80,11 @@ public sealed class AgentOptions
         if (string.IsNullOrWhiteSpace(tlsKey)) tlsKey = null;
         if (tlsCert is null && tlsKey is not null) throw new ConfigurationException("PW_TLS_CERT is not set but PW_TLS_KEY is; set both (PEM files) for https, or neither.");
         if (tlsCert is not null && tlsKey is null) throw new ConfigurationException("PW_TLS_KEY is not set but PW_TLS_CERT is; set both (PEM files) for https, or neither.");
+
+        var nameRulesText = PatchwireHome.Get(env, Checkouts.NamePlatforms.Variable);
+        var nameRules = string.IsNullOrWhiteSpace(nameRulesText) ? Checkouts.NamePlatforms.Current
+            : Checkouts.NamePlatforms.Parse(nameRulesText)
+              ?? throw new ConfigurationException($"{Checkouts.NamePlatforms.Variable} must be windows, macos or linux, got '{nameRulesText}'.");
 
         NotAFile("PW_HOME", home.Home);
         NotAFile("PW_PROJECTS_ROOT", home.ProjectsRoot(env));
@@ -115,6 +122,7 @@ public sealed class AgentOptions
             TlsKeyFile = tlsKey,
             Sandbox = SandboxSettings.FromEnvironment(env),
             RunWorktrees = OnOff(env, "PW_RUN_WORKTREES", true),
+            NamePlatform = nameRules,
         };
     }
 

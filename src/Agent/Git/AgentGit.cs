@@ -54,7 +54,14 @@ public static class AgentGit
         "-c", "diff.noprefix=false",
         "-c", "diff.mnemonicPrefix=false",
         "-c", "advice.detachedHead=false",
+        // Windows: the checkout holds the snapshot's bytes as they are (a diff must not turn on line endings), and paths
+        // past 260 characters work. Both are no-ops elsewhere, and pinned everywhere so the profile is one profile.
+        "-c", "core.autocrlf=false",
+        "-c", "core.longpaths=true",
     };
+
+    /// <summary>The settings every git call carries (for tests and the README).</summary>
+    internal static IReadOnlyList<string> PinnedSettings => Profile;
 
     /// <summary>Reads <c>PW_GIT_TIMEOUT_SEC</c> (whole seconds, 1 to 86400); a bad value stops the start.</summary>
     public static void ConfigureFromEnvironment(IDictionary? env = null)
@@ -198,6 +205,7 @@ public static class AgentGit
             .WithStandardErrorPipe(PipeTarget.ToStringBuilder(stderr, new UTF8Encoding(false)))
             .WithValidation(CommandResultValidation.None);
         Process? process = null;
+        using var job = Runs.ChildProcessJob.Create();
         // git and everything it started, whatever CliWrap's own cancellation kills.
         using var killTree = linked.Token.Register(() =>
         {
@@ -212,7 +220,11 @@ public static class AgentGit
                     foreach (var key in startInfo.Environment.Keys.Where(k => IsScrubbed(k) && !environment.ContainsKey(k)).ToList())
                         startInfo.Environment.Remove(key);
                 },
-                started => process = started,
+                started =>
+                {
+                    process = started;
+                    job.Adopt(started);
+                },
                 linked.Token);
             return new GitResult(result.ExitCode, stdout.ToString(), stderr.ToString());
         }

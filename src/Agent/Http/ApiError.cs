@@ -30,6 +30,9 @@ public sealed record ApiError(
     [JsonPropertyName("setting")] public string? Setting { get; init; }
     [JsonPropertyName("maxCheckoutBytes")] public long? MaxCheckoutBytes { get; init; }
     [JsonPropertyName("maxCheckoutFiles")] public long? MaxCheckoutFiles { get; init; }
+    /// <summary>A snapshot holding names the agent's file system cannot create: the paths, and why each.</summary>
+    [JsonPropertyName("paths")] public IReadOnlyList<string>? Paths { get; init; }
+    [JsonPropertyName("problems")] public IReadOnlyList<PathProblem>? Problems { get; init; }
 
     /// <summary>Default escaping (as every error body has always had: ' is \u0027), nulls left out.</summary>
     internal static readonly JsonSerializerOptions Json = new()
@@ -41,6 +44,11 @@ public sealed record ApiError(
     /// <summary>This error as the answer to a request, with <paramref name="status"/>.</summary>
     public JsonHttpResult<ApiError> As(int status) => TypedResults.Json(this, Json, "application/json; charset=utf-8", status);
 }
+
+/// <summary>One refused path of a snapshot and why it was refused.</summary>
+public sealed record PathProblem(
+    [property: JsonPropertyName("path")] string Path,
+    [property: JsonPropertyName("why")] string Why);
 
 /// <summary>The error answers by status, so endpoints read <c>return ApiErrors.NotFound("session not found")</c>.</summary>
 public static class ApiErrors

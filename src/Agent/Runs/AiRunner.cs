@@ -10,7 +10,8 @@ namespace Patchwire.Agent.Runs;
 /// Runs the AI command (PW_AI_BIN + PW_AI_ARGS) in a checkout: inside the sandbox (<see cref="AiSandbox"/>) when there
 /// is one, with an allowlisted environment and the user's private HOME, the prompt on stdin, stdout and stderr captured
 /// up to <see cref="OutputLimitBytes"/> each, and PW_TIMEOUT_SEC (or cancellation, e.g. the client going away) killing
-/// its whole process group, grandchildren included. The pid on record is setsid's, i.e. bwrap's when sandboxed: the
+/// its whole process tree, grandchildren included (<see cref="RunProcessTree"/>: a process group on Linux, a job object
+/// on Windows, where a .cmd such as npm's claude.cmd starts through <see cref="BatchFileLaunch"/>). The pid on record is setsid's, i.e. bwrap's when sandboxed: the
 /// leader of the process group that holds the sandbox's PID 1, whose death takes the whole sandbox with it. bwrap
 /// also dies with the agent (--die-with-parent), so a killed agent leaves no sandboxed AI at work.
 /// </summary>
@@ -22,7 +23,8 @@ public sealed class AiRunner(AgentOptions options, AiSandbox sandbox)
     /// <exception cref="AiStartException">The command is missing or cannot start.</exception>
     /// <exception cref="OperationCanceledException">Cancelled; the process group is dead when this is thrown.</exception>
     /// <param name="extras">Arguments after PW_AI_ARGS and a per-line stdout callback (chat streams the reply with it).</param>
-    public async Task<AiRunOutcome> RunAsync(string workingDirectory, string prompt, Action<int>? started, CancellationToken cancellationToken, AiRunExtras? extras = null)
+    /// <param name="runId">The run's journal id, which names its Windows job object (<see cref="RunProcessTree"/>) so recovery can find it.</param>
+    public async Task<AiRunOutcome> RunAsync(string workingDirectory, string prompt, Action<int>? started, CancellationToken cancellationToken, AiRunExtras? extras = null, string? runId = null)
     {
         var command = CommandResolver.Resolve(options.AiBin)
             ?? throw new AiStartException($"The AI command '{options.AiBin}' was not found (PW_AI_BIN). Install it or point PW_AI_BIN at it.");
@@ -35,31 +37,43 @@ public sealed class AiRunner(AgentOptions options, AiSandbox sandbox)
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        var commandLine = new List<string>();
+        using var tree = CreateTree(runId);
+        var commandLine = new List<string>(tree.Prefix);
         if (launch.Wrapper is { } wrapper)
         {
             commandLine.Add(wrapper);
             commandLine.AddRange(launch.WrapperArgs);
         }
-        commandLine.Add(command);
-        if (ProcessGroup.Launcher is { } setsid) commandLine.Insert(0, setsid);
-        psi.FileName = commandLine[0];
-        foreach (var part in commandLine.Skip(1)) psi.ArgumentList.Add(part);
-        foreach (var arg in options.AiArgs) psi.ArgumentList.Add(arg);
-        foreach (var arg in extras?.ExtraArgs ?? Array.Empty<string>()) psi.ArgumentList.Add(arg);
+        var arguments = options.AiArgs.Concat(extras?.ExtraArgs ?? Array.Empty<string>()).ToList();
+        if (OperatingSystem.IsWindows() && CommandResolver.IsBatchFile(command))
+        {
+            (psi.FileName, psi.Arguments) = BatchFileLaunch.Build(BatchFileLaunch.CmdExe, command, arguments);
+        }
+        else
+        {
+            commandLine.Add(command);
+            psi.FileName = commandLine[0];
+            foreach (var part in commandLine.Skip(1)) psi.ArgumentList.Add(part);
+            foreach (var arg in arguments) psi.ArgumentList.Add(arg);
+        }
         AiEnvironment.Apply(psi.Environment, launch.PrivateHome, options.Sandbox.ExtraEnvironment);
 
         var process = new Process { StartInfo = psi };
         var clock = Stopwatch.StartNew();
         try
         {
-            if (!await ProcessGroup.StartOnLauncherThreadAsync(process).ConfigureAwait(false))
+            if (!await ProcessGroup.StartOnLauncherThreadAsync(process, tree.Adopt).ConfigureAwait(false))
                 throw new AiStartException($"The AI command '{options.AiBin}' did not start.");
         }
         catch (System.ComponentModel.Win32Exception ex)
         {
             process.Dispose();
             throw new AiStartException($"The AI command '{options.AiBin}' could not start: {ex.Message}", ex);
+        }
+        catch (AiStartException)
+        {
+            process.Dispose();
+            throw;
         }
 
         using (process)
@@ -95,7 +109,7 @@ public sealed class AiRunner(AgentOptions options, AiSandbox sandbox)
             finally
             {
                 // Whatever happened, nothing the AI started may outlive the run: it would keep writing into the checkout.
-                KillTree(process, pid);
+                tree.KillAll(process);
                 await FinishReadersAsync(readers, writer, drainCancel).ConfigureAwait(false);
             }
             cancellationToken.ThrowIfCancellationRequested();
@@ -115,16 +129,13 @@ public sealed class AiRunner(AgentOptions options, AiSandbox sandbox)
         lines.Complete();
     }
 
-    private static void KillTree(Process process, int pid)
+    private static RunProcessTree CreateTree(string? runId)
     {
-        ProcessGroup.KillGroup(pid);
-        try
+        try { return RunProcessTree.Create(runId); }
+        catch (System.ComponentModel.Win32Exception ex)
         {
-            if (!process.HasExited) process.Kill(entireProcessTree: true);
+            throw new AiStartException($"The AI run's job object could not be made ({ex.Message}); nothing was started.", ex);
         }
-        catch (InvalidOperationException) { }
-        catch (System.ComponentModel.Win32Exception) { }
-        try { process.WaitForExit(5000); } catch (InvalidOperationException) { }
     }
 
     private static async Task WritePromptAsync(Stream stdin, string prompt, CancellationToken cancellationToken)

@@ -16,7 +16,7 @@ public sealed class CheckoutPreflight(ProjectPaths paths, CheckoutLocks locks)
     public async Task<Checked<RunTarget>> CheckAsync(string user, string project, string? baseline)
     {
         var checkout = paths.Resolve(user, project);
-        if (checkout is null) return ApiErrors.BadRequest(HttpErrors.InvalidProjectName);
+        if (checkout is null) return ApiErrors.BadRequest(new ApiError(HttpErrors.InvalidProjectName) { Message = ProjectPaths.NameProblem(project) });
         if (!Directory.Exists(checkout))
             return ApiErrors.NotFound(new ApiError(HttpErrors.ProjectNotFound)
             {

@@ -17,14 +17,19 @@ public static class ProcessGroup
     public static string? Launcher { get; } =
         OperatingSystem.IsLinux() ? new[] { "/usr/bin/setsid", "/bin/setsid" }.FirstOrDefault(File.Exists) : null;
 
-    private static readonly BlockingCollection<(Process Process, TaskCompletionSource<bool> Started)> StartRequests = new();
+    private static readonly BlockingCollection<(Process Process, Action<Process>? Adopt, TaskCompletionSource<bool> Started)> StartRequests = new();
     private static readonly Lazy<Thread> StartThread = new(() =>
     {
         var thread = new Thread(() =>
         {
-            foreach (var (process, started) in StartRequests.GetConsumingEnumerable())
+            foreach (var (process, adopt, started) in StartRequests.GetConsumingEnumerable())
             {
-                try { started.SetResult(process.Start()); }
+                try
+                {
+                    var ok = process.Start();
+                    if (ok) adopt?.Invoke(process);
+                    started.SetResult(ok);
+                }
                 catch (Exception ex) { started.SetException(ex); }
             }
         })
@@ -37,12 +42,14 @@ public static class ProcessGroup
     /// Starts <paramref name="process"/> from one thread that lives as long as the agent. Linux ties a child's
     /// parent-death signal (bwrap's --die-with-parent) to the thread that forked it, and .NET forks on the calling
     /// thread: started from a pool thread that later retires, the AI would be killed mid-run.
+    /// <paramref name="adopt"/> runs on that thread as soon as the process has started (a Windows job takes it in
+    /// with no thread switch in between); what it throws is what the task throws.
     /// </summary>
-    public static Task<bool> StartOnLauncherThreadAsync(Process process)
+    public static Task<bool> StartOnLauncherThreadAsync(Process process, Action<Process>? adopt = null)
     {
         _ = StartThread.Value;
         var started = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
-        StartRequests.Add((process, started));
+        StartRequests.Add((process, adopt, started));
         return started.Task;
     }
 

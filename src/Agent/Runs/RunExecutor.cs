@@ -162,7 +162,7 @@ public sealed class RunExecutor(AiRunner runner, RunJournal journal, CheckoutLoc
         AiRunOutcome ai;
         try
         {
-            ai = await runner.RunAsync(state.Path, prompt, pid => journal.RecordProcess(entry, pid), cancellationToken, extras).ConfigureAwait(false);
+            ai = await runner.RunAsync(state.Path, prompt, pid => journal.RecordProcess(entry, pid), cancellationToken, extras, entry.Id).ConfigureAwait(false);
         }
         catch (AiStartException ex)
         {

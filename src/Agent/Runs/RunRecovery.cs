@@ -7,6 +7,8 @@ namespace Patchwire.Agent.Runs;
 /// Its AI processes (which live in their own session and survive the agent) are killed, and its checkout is put
 /// back to the pre-run state; a run that worked in a run folder of its own has that folder removed. Then any run folder
 /// still there (a crash before its journal entry was written) is removed too: none is in use before the port opens.
+/// On Windows the AI processes are found through the run's named job object instead of /proc (see
+/// <see cref="RunProcessTree"/>); kill-on-close has normally ended them with the agent already.
 /// </summary>
 public sealed class RunRecovery(RunJournal journal, RunWorktrees worktrees, ILogger<RunRecovery> log)
 {
@@ -23,7 +25,12 @@ public sealed class RunRecovery(RunJournal journal, RunWorktrees worktrees, ILog
         }
         foreach (var entry in entries)
         {
-            if (entry.AiProcessId is { } pid) KillLeftovers(pid, entry.Checkout);
+            if (OperatingSystem.IsWindows())
+            {
+                if (RunProcessTree.TerminateLeftoverJob(entry.Id, KillWaitLimit))
+                    log.LogWarning("Terminated the job object {Job} left by an interrupted run in {Checkout}", RunProcessTree.JobName(entry.Id), entry.Checkout);
+            }
+            else if (entry.AiProcessId is { } pid) KillLeftovers(pid, entry.Checkout);
             if (entry.RunFolder)
             {
                 try

@@ -177,6 +177,15 @@ public sealed class SnapshotReceiver(AgentOptions options, CheckoutLocks locks, 
         if (AvailableBytes(checkout) is { } available && size.Written + size.Written / 50 + 1024 * 1024 > available)
             throw new DiskFullException($"No space left on device: the snapshot writes {SnapshotBounds.Describe(size.Written)}, {SnapshotBounds.Describe(available)} are free");
 
+        var badNames = await UnsupportedNamesAsync(checkout, snapshot, cancellationToken);
+        if (badNames.Count > 0)
+            return (ApiErrors.BadRequest(new ApiError(HttpErrors.SnapshotNamesUnsupported)
+            {
+                Message = SnapshotNames.Describe(badNames, options.NamePlatform),
+                Paths = badNames.Take(SnapshotNames.MaxReported).Select(p => p.Path).ToList(),
+                Problems = badNames.Take(SnapshotNames.MaxReported).Select(p => new PathProblem(p.Path, p.Why)).ToList(),
+            }), null);
+
         var unsafeLink = await SnapshotSymlinks.FindEscapingAsync(checkout, previous, snapshot, cancellationToken);
         if (unsafeLink is not null)
             return (ApiErrors.BadRequest(new ApiError(HttpErrors.UnsafeSnapshotPrefix + $"symlink '{unsafeLink.Value.Path}' points outside the project ('{unsafeLink.Value.Target}')")
@@ -217,6 +226,21 @@ public sealed class SnapshotReceiver(AgentOptions options, CheckoutLocks locks, 
             throw;
         }
         return (null, size);
+    }
+
+    /// <summary>The snapshot's paths this box's file system cannot create (<see cref="SnapshotNames"/>); none to look for on Linux.</summary>
+    private async Task<IReadOnlyList<SnapshotNames.Problem>> UnsupportedNamesAsync(string checkout, string snapshot, CancellationToken cancellationToken)
+    {
+        if (options.NamePlatform == NamePlatform.Linux) return Array.Empty<SnapshotNames.Problem>();
+        var paths = new List<string>();
+        var (result, _) = await AgentGit.RunRecordsAsync(checkout, new[] { "ls-tree", "-r", "-z", "--name-only", "--full-tree", snapshot },
+            record =>
+            {
+                if (record.Length > 0) paths.Add(record);
+                return true;
+            }, cancellationToken);
+        if (!result.Ok) throw new GitException("git ls-tree failed: " + result.FirstErrorLine);
+        return SnapshotNames.Check(paths, options.NamePlatform);
     }
 
     /// <summary>What HEAD was in a checkout with no baseline (a clone): a branch's ref name, a commit, or null.</summary>

@@ -26,7 +26,7 @@ public static class SyncModule
         app.MapGet("/sync/{project}", async Task<Results<Ok<SyncState>, JsonHttpResult<ApiError>>> (HttpContext context, ClaimsPrincipal caller, string project, ProjectPaths paths, AgentOptions options) =>
         {
             var checkout = paths.Resolve(caller.CallerName(), project);
-            if (checkout is null) return ApiErrors.BadRequest(HttpErrors.InvalidProjectName);
+            if (checkout is null) return ApiErrors.BadRequest(new ApiError(HttpErrors.InvalidProjectName) { Message = ProjectPaths.NameProblem(project) });
             var baseline = await CheckoutBaseline.CurrentAsync(checkout, context.RequestAborted);
             return TypedResults.Ok(new SyncState { Project = project, Baseline = baseline, MaxBundleBytes = options.MaxBundleBytes, MaxPromptBytes = options.MaxPromptBytes });
         }).RequireUserPolicyForRouteProject(counts: false);
@@ -35,7 +35,7 @@ public static class SyncModule
         {
             var user = caller.CallerName();
             var checkout = paths.Resolve(user, project);
-            if (checkout is null) return ApiErrors.BadRequest(HttpErrors.InvalidProjectName);
+            if (checkout is null) return ApiErrors.BadRequest(new ApiError(HttpErrors.InvalidProjectName) { Message = ProjectPaths.NameProblem(project) });
             return await receiver.ReceiveAsync(context, user, project, checkout);
         }).RequireUserPolicyForRouteProject();
         return app;

@@ -25,10 +25,15 @@ public static class NameRules
         if (name!.Length > MaxLength)
             return $"The {what} is {name.Length} characters long; the limit is {MaxLength}.";
         if (!Allowed.IsMatch(name))
-            return $"The {what} '{Printable(name)}' may contain only letters, digits, '_', '.' and '-'.";
+            return name[name.Length - 1] is ' ' or '\t'
+                ? $"The {what} '{Printable(name)}' ends with a space; names may not end with a space (Windows cannot keep it in a folder name), and may contain only letters, digits, '_', '.' and '-'."
+                : $"The {what} '{Printable(name)}' may contain only letters, digits, '_', '.' and '-'.";
         // ".", "..", and hidden names such as .git or .claude, which tools on the box treat as their own.
         if (name[0] == '.')
             return $"The {what} '{name}' starts with '.'; names may not start with a dot.";
+        // Windows drops a trailing dot from a folder name: 'app.' would be the folder 'app' there, under another lock.
+        if (name[name.Length - 1] == '.')
+            return $"The {what} '{name}' ends with '.'; names may not end with a dot (Windows cannot keep it in a folder name).";
         var stem = name.Split('.')[0];
         if (ReservedDeviceNames.Contains(stem))
             return $"The {what} '{name}' is a reserved device name on Windows.";

@@ -210,6 +210,12 @@ public sealed class UserRegistry
                 throw new RegistryException(RegistryErrorKind.CorruptFile,
                     $"The user registry '{path}' holds an invalid policy for '{u.Name}': {problem} Fix it by hand or with Set-PatchwireUserPolicy; Patchwire will not overwrite it.");
         }
+        // Add refuses these; a hand edit must not bring them in: one user folder and one lock per name on Windows and macOS too.
+        var seen = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        foreach (var u in doc.Users)
+            if (!seen.Add(u.Name))
+                throw new RegistryException(RegistryErrorKind.CorruptFile,
+                    $"The user registry '{path}' names the user '{u.Name}' twice (names are compared ignoring case). Fix it by hand; Patchwire will not overwrite it.");
         return doc.Users;
     }
 

@@ -67,6 +67,8 @@ public static class HttpErrors
     public const string RequestBodyTooLarge = "request body too large";
     public const string BundleTooLarge = "bundle too large";
     public const string BundleBaseMissing = "bundle base missing";
+    /// <summary>A snapshot holds paths the agent's file system cannot create (Windows device names, case-only pairs...); "paths" names them.</summary>
+    public const string SnapshotNamesUnsupported = "snapshot names unsupported on the agent";
     public const string TurnInFlight = "turn in flight";
     public const string SessionOtherProject = "session belongs to another project";
     public const string SessionNotFound = "session not found";

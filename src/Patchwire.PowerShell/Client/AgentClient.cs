@@ -143,6 +143,7 @@ public sealed class AgentClient : IDisposable
             HttpStatusCode.Forbidden when detail is not null => $"The agent at {Settings.AgentUrl} refused the request (403 {error}): {detail}.",
             HttpStatusCode.Forbidden => $"The agent at {Settings.AgentUrl} says this user is disabled (403). Ask your admin to run 'Enable-PatchwireUser'.",
             (HttpStatusCode)413 when error == HttpErrors.PromptTooLarge => PromptTooLarge(parsed?.LimitBytes),
+            HttpStatusCode.BadRequest when error == HttpErrors.SnapshotNamesUnsupported && detail is not null => $"The agent at {Settings.AgentUrl} refused the snapshot (400 {error}): {detail}",
             _ => $"The agent answered {(int)status} {status}: {error ?? body}",
         };
         throw new AgentClientException(message, status, error, body: parsed);

@@ -119,7 +119,9 @@ public sealed class AskPreflightTests
             {
                 var text = await response.Content.ReadAsStringAsync();
                 Assert.True(response.StatusCode == HttpStatusCode.BadRequest, $"{response.RequestMessage!.RequestUri} {name}: {response.StatusCode} {text}");
-                Assert.Equal("{\"error\":\"invalid project name\"}", text);
+                using var body = JsonDocument.Parse(text);
+                Assert.Equal("invalid project name", body.RootElement.GetProperty("error").GetString());
+                Assert.Contains("starts with '.'", body.RootElement.GetProperty("message").GetString());
             }
         }
 
