@@ -35,6 +35,7 @@ public sealed class QueuedRunFlow(
             var keepAlive = NdjsonResponse.KeepAliveAsync(context, options.KeepAlive, keepAliveStop.Token);
             using var ticket = scheduler.Enter(run.User);
             var stop = waitStop;
+            long queueWaitMs = 0;
             try
             {
                 if (ticket.Position > 0) await NdjsonResponse.WriteEventAsync(context, new QueuedEvent { Position = ticket.Position });
@@ -42,25 +43,17 @@ public sealed class QueuedRunFlow(
                 // A request that got a slot while the agent was already stopping does not start.
                 waitStop.Token.ThrowIfCancellationRequested();
                 stop = runStop;
-                var queueWaitMs = (long)ticket.QueueWait.TotalMilliseconds;
+                queueWaitMs = (long)ticket.QueueWait.TotalMilliseconds;
                 await NdjsonResponse.WriteEventAsync(context, new AcceptedEvent { QueueWaitMs = queueWaitMs });
                 await run.OnAcceptedAsync(context);
 
                 var result = await run.ExecuteAsync(executor, context, runStop.Token);
-                var entry = await run.OnFinishedAsync(result, context);
-                if (entry is not null)
-                {
-                    entry.User = run.User;
-                    entry.Project = run.Project;
-                    entry.Route = run.Route;
-                    entry.PromptSha256 = AuditEntry.HashPrompt(run.Prompt);
-                    entry.QueueWaitMs = queueWaitMs;
-                    audit.Append(entry);
-                }
+                Audit(run, await run.OnFinishedAsync(result, context), queueWaitMs);
             }
             catch (RunFailure failure)
             {
                 await run.OnStoppedAsync(new RunStop(RunStopReason.Failed, failure), context);
+                Audit(run, run.AuditFailure(failure), queueWaitMs);
             }
             catch (OperationCanceledException) when (stop.IsCancellationRequested)
             {
@@ -82,6 +75,17 @@ public sealed class QueuedRunFlow(
         {
             run.OnClosed();
         }
+    }
+
+    private void Audit(QueuedRun run, AuditEntry? entry, long queueWaitMs)
+    {
+        if (entry is null) return;
+        entry.User = run.User;
+        entry.Project = run.Project;
+        entry.Route = run.Route;
+        entry.PromptSha256 = AuditEntry.HashPrompt(run.Prompt);
+        entry.QueueWaitMs = queueWaitMs;
+        audit.Append(entry);
     }
 }
 
