@@ -119,24 +119,37 @@ public sealed class HugeOutputTests
     }
 
     [Fact]
-    public async Task A_detached_run_over_PW_MAX_DIFF_BYTES_fails_with_diff_failed_and_its_events_hold_no_diff()
+    public async Task A_detached_run_over_PW_MAX_DIFF_BYTES_fails_with_diff_failed_and_its_events_hold_no_diff_while_a_large_one_under_it_succeeds()
     {
         await using var bed = await RunsTestBed.StartAsync(
-            "yes 'a detached run that writes too much' | head -c 2000000 > big.txt",
-            new Dictionary<string, string?> { ["PW_MAX_DIFF_BYTES"] = "100000" });
+            "yes 'a detached run that writes a lot' | head -c \"$(cat \"$NOTES/bytes\")\" > big.txt",
+            new Dictionary<string, string?> { ["PW_MAX_DIFF_BYTES"] = "1000000" });
         var repo = bed.CreateCheckout("ana", "app");
         var before = CheckoutAssert.Fingerprint(repo.Path);
         using var client = bed.Client("ana");
 
-        var id = await DetachedRunClient.StartAsync(client, new { prompt = "write a lot", project = "app" });
-        var run = await DetachedRunClient.WaitAsync(client, id);
-
+        File.WriteAllText(bed.Note("bytes"), "2000000");
+        var over = await DetachedRunClient.StartAsync(client, new { prompt = "write a lot", project = "app" });
+        var run = await DetachedRunClient.WaitAsync(client, over);
         Assert.Equal("failed", DetachedRunClient.State(run));
         Assert.Contains("PW_MAX_DIFF_BYTES", run.GetProperty("message").GetString());
         Assert.Equal("diff_failed", run.GetProperty("result").GetProperty("code").GetString());
-        var (_, events, text) = await DetachedRunClient.EventsAsync(client, id);
+        var (_, events, text) = await DetachedRunClient.EventsAsync(client, over);
         Assert.Equal("diff_failed", events[^1].GetProperty("code").GetString());
         Assert.True(text.Length < 10_000, $"the run's events are {text.Length} characters long");
+        CheckoutAssert.SameTree(before, repo.Path);
+
+        // A result line far longer than the small events (about 300 KB of diff) is recorded as the run's result.
+        File.WriteAllText(bed.Note("bytes"), "300000");
+        var under = await DetachedRunClient.StartAsync(client, new { prompt = "write less", project = "app" });
+        run = await DetachedRunClient.WaitAsync(client, under);
+        Assert.Equal("succeeded", DetachedRunClient.State(run));
+        Assert.InRange(run.GetProperty("result").GetProperty("diff").GetString()!.Length, 300_000, 1_000_000);
+        (_, events, _) = await DetachedRunClient.EventsAsync(client, under);
+        Assert.Equal("result", events[^1].GetProperty("type").GetString());
+        var listed = (await DetachedRunClient.GetAsync(client, "/runs")).Body.EnumerateArray().Single(r => r.GetProperty("id").GetString() == under);
+        Assert.Equal(new[] { "big.txt" }, listed.GetProperty("files").EnumerateArray().Select(f => f.GetString()));
+        Assert.False(listed.TryGetProperty("result", out _));
         CheckoutAssert.SameTree(before, repo.Path);
     }
 
