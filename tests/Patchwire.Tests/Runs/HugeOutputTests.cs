@@ -11,6 +11,8 @@ public sealed class HugeOutputTests
 {
     private const long FiveHundredMB = 500_000_000;
     private const long MemoryBound = 300L * 1024 * 1024;
+    /// <summary>Not a timed check: how long to wait for an event while git hashes and diffs 500 MB on a busy machine.</summary>
+    private static readonly TimeSpan SlowMachine = TimeSpan.FromMinutes(5);
 
     /// <summary>Text lines (no NUL, under core.bigFileThreshold), so git diffs them line by line: a patch of about 500 MB.</summary>
     private static readonly string WriteHugeFiles =
@@ -28,7 +30,8 @@ public sealed class HugeOutputTests
         var before = CheckoutAssert.Fingerprint(repo.Path);
         using var client = bed.Client("ana");
 
-        await using var ask = await AskStream.RunAsync(client, new { prompt = "write a lot", project = "app" });
+        await using var ask = await AskStream.OpenAsync(client, new { prompt = "write a lot", project = "app" });
+        await ask.ReadAllAsync(SlowMachine);
 
         var peak = ProcessProbe.PeakResidentBytes(bed.Agent.Pid);
         Assert.Equal(new[] { "accepted", "error" }, ask.Events.Select(e => e.GetProperty("type").GetString()));
@@ -62,7 +65,8 @@ public sealed class HugeOutputTests
         var before = CheckoutAssert.Fingerprint(repo.Path);
         using var client = bed.Client("ana");
 
-        await using var ask = await AskStream.RunAsync(client, new { prompt = "talk a lot", project = "app" });
+        await using var ask = await AskStream.OpenAsync(client, new { prompt = "talk a lot", project = "app" });
+        await ask.ReadAllAsync(SlowMachine);
 
         var peak = ProcessProbe.PeakResidentBytes(bed.Agent.Pid);
         Assert.Equal("result", ask.Final.GetProperty("type").GetString());
