@@ -84,12 +84,15 @@ public static partial class CheckoutWorkspace
     }
 
     /// <summary>The patch from the pre-run commit to the work tree as it is now: edits, new, deleted, renamed, mode-changed and binary files.</summary>
-    public static async Task<CapturedDiff> CaptureAsync(CheckoutState state, string privateIndex)
+    /// <exception cref="DiffTooLargeException">The patch is larger than <paramref name="maxPatchBytes"/> (no more of it was read).</exception>
+    public static async Task<CapturedDiff> CaptureAsync(CheckoutState state, string privateIndex, long maxPatchBytes)
     {
         if (!File.Exists(privateIndex)) await SnapshotIndexAsync(state, privateIndex);
         await AgentGit.RunCheckedAsync(state.Path, new[] { "add", "-A", "--", "." }, indexFile: privateIndex);
-        var patch = await AgentGit.RunCheckedAsync(state.Path,
-            new[] { "diff", "--cached", "--no-ext-diff", "--no-textconv", "--binary", "-M", state.BaseCommit, "--" }, indexFile: privateIndex);
+        var (diff, patch) = await AgentGit.RunCappedAsync(state.Path,
+            new[] { "diff", "--cached", "--no-ext-diff", "--no-textconv", "--binary", "-M", state.BaseCommit, "--" }, maxPatchBytes, privateIndex);
+        if (patch is null) throw new DiffTooLargeException(maxPatchBytes);
+        if (!diff.Ok) throw new GitException($"git diff failed ({diff.ExitCode}): {diff.FirstErrorLine}");
         var summary = await AgentGit.RunCheckedAsync(state.Path,
             new[] { "diff", "--cached", "--no-ext-diff", "--no-textconv", "-M", "--raw", "--numstat", "-z", state.BaseCommit, "--" }, indexFile: privateIndex);
         return new CapturedDiff(patch, ParseRawNumstat(summary));

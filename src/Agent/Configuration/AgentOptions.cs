@@ -31,6 +31,8 @@ public sealed class AgentOptions
     public long MaxCheckoutBytes { get; init; } = 2L * 1024 * 1024 * 1024;
     /// <summary>Most files one synced snapshot may check out (413 beyond). PW_MAX_CHECKOUT_FILES, default 200,000.</summary>
     public long MaxCheckoutFiles { get; init; } = 200_000;
+    /// <summary>Largest patch a run may return; a larger one is a diff_failed error (git is stopped at the limit). PW_MAX_DIFF_BYTES, default 64 MiB.</summary>
+    public long MaxDiffBytes { get; init; } = 64L * 1024 * 1024;
     /// <summary>Repack and prune of a checkout's snapshot history at most this often per project. PW_SYNC_MAINTENANCE_SEC, default 3600.</summary>
     public TimeSpan SyncMaintenanceInterval { get; init; } = TimeSpan.FromHours(1);
     /// <summary>How often remembered last-seen times are written to the registry. PW_LAST_SEEN_FLUSH_SEC, default 60.</summary>
@@ -112,6 +114,7 @@ public sealed class AgentOptions
             MaxBundleBytes = Long(env, "PW_MAX_BUNDLE_BYTES", 2L * 1024 * 1024 * 1024, 1024, long.MaxValue),
             MaxCheckoutBytes = Long(env, "PW_MAX_CHECKOUT_BYTES", 2L * 1024 * 1024 * 1024, 1, long.MaxValue),
             MaxCheckoutFiles = Long(env, "PW_MAX_CHECKOUT_FILES", 200_000, 1, int.MaxValue),
+            MaxDiffBytes = Long(env, "PW_MAX_DIFF_BYTES", 64L * 1024 * 1024, 1024, 1024L * 1024 * 1024),
             SyncMaintenanceInterval = TimeSpan.FromSeconds(Int(env, "PW_SYNC_MAINTENANCE_SEC", 3600, 0, 30 * 86400)),
             LastSeenFlushInterval = TimeSpan.FromSeconds(Int(env, "PW_LAST_SEEN_FLUSH_SEC", 60, 1, 86400)),
             StopGrace = TimeSpan.FromSeconds(Int(env, "PW_STOP_GRACE_SEC", 20, 0, 3600)),

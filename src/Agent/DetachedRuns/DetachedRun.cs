@@ -52,16 +52,17 @@ public sealed class DetachedRun
     /// <summary>One NDJSON event line from the /ask flow.</summary>
     public void Append(string line)
     {
-        using var doc = JsonDocument.Parse(line);
-        var root = doc.RootElement;
-        var type = root.TryGetProperty("type", out var t) ? t.GetString() : null;
+        // A result carries its diff (up to PW_MAX_DIFF_BYTES): a line that long is not parsed whole, its type is read from its start.
+        using var doc = line.Length > WholeParseLimit ? null : JsonDocument.Parse(line);
+        var root = doc?.RootElement ?? default;
+        var type = doc is null ? LeadingType(line) : root.TryGetProperty("type", out var t) ? t.GetString() : null;
         lock (_gate)
         {
             if (RunStates.IsFinal(_record.State)) return;
             switch (type)
             {
                 case EventTypes.Queued:
-                    _record.Position = root.TryGetProperty("position", out var p) && p.TryGetInt32(out var position) ? position : null;
+                    _record.Position = doc is not null && root.TryGetProperty("position", out var p) && p.TryGetInt32(out var position) ? position : null;
                     break;
                 case EventTypes.Accepted:
                     _record.State = RunStates.Running;
@@ -71,7 +72,7 @@ public sealed class DetachedRun
                     Final(RunStates.Succeeded, null, line);
                     break;
                 case EventTypes.Error:
-                    Final(RunStates.Failed, root.TryGetProperty("message", out var m) ? m.GetString() : null, line);
+                    Final(RunStates.Failed, doc is not null && root.TryGetProperty("message", out var m) ? m.GetString() : null, line);
                     break;
             }
             Save(line);
@@ -128,6 +129,30 @@ public sealed class DetachedRun
         var changed = _changed;
         _changed = NewSignal();
         changed.TrySetResult();
+    }
+
+    private const int WholeParseLimit = 64 * 1024;
+
+    /// <summary>The top-level "type" of a JSON object, read from the object's first few KiB (null when it is not there).</summary>
+    internal static string? LeadingType(string line)
+    {
+        var head = System.Text.Encoding.UTF8.GetBytes(line[..Math.Min(line.Length, 4096)]);
+        var reader = new Utf8JsonReader(head, isFinalBlock: false, state: default);
+        try
+        {
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject) return null;
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                var isType = reader.ValueTextEquals("type"u8);
+                if (!reader.Read()) return null;
+                if (isType) return reader.TokenType == JsonTokenType.String ? reader.GetString() : null;
+                if (!reader.TrySkip()) return null;
+            }
+        }
+        catch (JsonException)
+        {
+        }
+        return null;
     }
 
     private static string ErrorText(string body)

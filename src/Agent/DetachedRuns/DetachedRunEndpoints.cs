@@ -82,7 +82,8 @@ public static partial class DetachedRunEndpoints
                 var change = live?.NextChange() ?? Task.CompletedTask; // taken before reading: no event can slip between
                 foreach (var (seq, line) in store.Events(id, after))
                 {
-                    await context.Response.Body.WriteAsync(Encoding.UTF8.GetBytes(line + "\n"), aborted);
+                    await context.Response.Body.WriteAsync(Encoding.UTF8.GetBytes(line), aborted);
+                    await context.Response.Body.WriteAsync("\n"u8.ToArray(), aborted);
                     after = seq;
                 }
                 await context.Response.Body.FlushAsync(aborted);

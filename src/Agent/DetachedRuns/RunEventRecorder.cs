@@ -4,13 +4,15 @@ namespace Patchwire.Agent.DetachedRuns;
 
 /// <summary>
 /// The response body a detached run's /ask flow writes to: each NDJSON line becomes one of the run's events. What is
-/// left without a newline (a pre-flight's JSON error body) is kept as <see cref="Remainder"/>.
+/// left without a newline (a pre-flight's JSON error body) is kept as <see cref="Remainder"/>. A line (a result with a
+/// diff of up to PW_MAX_DIFF_BYTES) is gathered in the pieces it was written in and decoded once, straight into its
+/// string: no buffer that doubles as it grows, no second copy of its bytes.
 /// </summary>
 public sealed class RunEventRecorder(DetachedRun run) : Stream
 {
-    private readonly MemoryStream _pending = new();
+    private readonly List<byte[]> _pending = new();
 
-    public string Remainder => Encoding.UTF8.GetString(_pending.GetBuffer(), 0, (int)_pending.Length);
+    public string Remainder => PendingText();
 
     public override void Write(ReadOnlySpan<byte> buffer)
     {
@@ -19,15 +21,29 @@ public sealed class RunEventRecorder(DetachedRun run) : Stream
             var newline = buffer.IndexOf((byte)'\n');
             if (newline < 0)
             {
-                _pending.Write(buffer);
+                _pending.Add(buffer.ToArray());
                 return;
             }
-            _pending.Write(buffer[..newline]);
-            var line = Encoding.UTF8.GetString(_pending.GetBuffer(), 0, (int)_pending.Length).Trim();
-            _pending.SetLength(0);
+            if (newline > 0) _pending.Add(buffer[..newline].ToArray());
+            var line = PendingText().Trim();
+            _pending.Clear();
             if (line.Length > 0) run.Append(line); // blank lines are keep-alives
             buffer = buffer[(newline + 1)..];
         }
+    }
+
+    private string PendingText()
+    {
+        if (_pending.Count == 0) return "";
+        var decoder = Encoding.UTF8.GetDecoder();
+        long count = 0;
+        for (var i = 0; i < _pending.Count; i++) count += decoder.GetCharCount(_pending[i], flush: i == _pending.Count - 1);
+        decoder.Reset();
+        return string.Create(checked((int)count), _pending, (chars, pieces) =>
+        {
+            for (var i = 0; i < pieces.Count; i++)
+                chars = chars[decoder.GetChars(pieces[i], chars, flush: i == pieces.Count - 1)..];
+        });
     }
 
     public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));

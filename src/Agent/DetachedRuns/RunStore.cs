@@ -79,7 +79,12 @@ public sealed class RunStore : IDisposable
     public List<RunRecord> List(string user)
     {
         lock (_gate)
-            return Query("SELECT * FROM runs WHERE user = $user ORDER BY created_ms, id", ("$user", user));
+            // The list shows each run's files, never its diff: of the final event only its file list is read out.
+            return Query("""
+                SELECT id, user, project, prompt_sha256, state, position, created_ms, started_ms, finished_ms, message, event_count,
+                    CASE WHEN final_event IS NULL THEN NULL ELSE json_object('files', json_extract(final_event, '$.files')) END AS final_event
+                FROM runs WHERE user = $user ORDER BY created_ms, id
+                """, ("$user", user));
     }
 
     /// <summary>Events numbered above <paramref name="after"/>, in order.</summary>

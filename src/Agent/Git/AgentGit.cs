@@ -179,6 +179,35 @@ public static class AgentGit
         }
     }
 
+    /// <summary>
+    /// Runs git keeping at most <paramref name="limit"/> bytes of its standard output, read as it comes. Output is
+    /// null when git had more to say: then git is stopped at once and the rest is never read, so an output of any
+    /// length costs no more than the limit. Otherwise the result is git's (a non-zero exit is returned, not thrown).
+    /// </summary>
+    public static async Task<(GitResult Result, CappedBytes? Output)> RunCappedAsync(string checkout, IEnumerable<string> args, long limit,
+        string? indexFile = null, CancellationToken cancellationToken = default)
+    {
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        CappedBytes? output = null;
+        var overLimit = false;
+        var target = PipeTarget.Create(async (stream, token) =>
+        {
+            output = await CappedBytes.ReadAsync(stream, limit, token).ConfigureAwait(false);
+            if (output is not null) return;
+            overLimit = true;
+            stop.Cancel();
+        });
+        try
+        {
+            var result = await ExecuteAsync(checkout, Pinned(checkout, args), PipeSource.Null, null, indexFile, stop.Token, startDeadlineAfterInput: null, target);
+            return (result, overLimit ? null : output);
+        }
+        catch (OperationCanceledException) when (overLimit && !cancellationToken.IsCancellationRequested)
+        {
+            return (new GitResult(-1, "", ""), null);
+        }
+    }
+
     private static async Task<GitResult> ExecuteAsync(string workingDirectory, IReadOnlyList<string> args, PipeSource input,
         Encoding? outputEncoding, string? indexFile, CancellationToken cancellationToken, CancellationToken? startDeadlineAfterInput,
         PipeTarget? stdoutTarget = null)

@@ -13,6 +13,7 @@ public static class NdjsonResponse
     private static readonly JsonSerializerOptions EventJson = ProtocolJson.EventLines;
 
     private static readonly byte[] BlankLine = "\n"u8.ToArray();
+    private static readonly byte[] LineEnd = "\n"u8.ToArray();
 
     public static Task StartAsync(HttpContext context)
     {
@@ -36,6 +37,28 @@ public static class NdjsonResponse
     }
 
     /// <summary>
+    /// Writes one event line whose string property <paramref name="property"/>, left empty in <paramref name="payload"/>,
+    /// takes its value from <paramref name="utf8Value"/> (e.g. a diff), escaped as it is written: the value is never held
+    /// a second time, as a string or as JSON, and has no size limit of the serializer's.
+    /// </summary>
+    public static Task WriteEventAsync<T>(HttpContext context, T payload, string property, IEnumerable<ReadOnlyMemory<byte>> utf8Value)
+    {
+        var json = JsonSerializer.SerializeToUtf8Bytes(payload, EventJson);
+        // Inside a JSON string a quote is always escaped, so this can only be the property itself.
+        var marker = System.Text.Encoding.UTF8.GetBytes("\"" + property + "\":\"\"");
+        var at = json.AsSpan().IndexOf(marker);
+        if (at < 0) throw new ArgumentException($"The event has no empty string property '{property}'.", nameof(property));
+        var valueStart = at + marker.Length - 1;
+        return WriteAsync(context, async (body, cancellationToken) =>
+        {
+            await body.WriteAsync(json.AsMemory(0, valueStart), cancellationToken);
+            await JsonStringContent.WriteAsync(body, utf8Value, EventJson.Encoder!, cancellationToken);
+            await body.WriteAsync(json.AsMemory(valueStart), cancellationToken);
+            await body.WriteAsync(LineEnd, cancellationToken);
+        });
+    }
+
+    /// <summary>
     /// Until <paramref name="stop"/>, writes a blank line whenever the stream has been quiet for <paramref name="interval"/>,
     /// so proxies and NATs that cut idle connections keep it open while a request waits or runs. Clients skip blank lines.
     /// </summary>
@@ -55,7 +78,10 @@ public static class NdjsonResponse
         catch (OperationCanceledException) { }
     }
 
-    private static async Task WriteAsync(HttpContext context, byte[] bytes)
+    private static Task WriteAsync(HttpContext context, byte[] bytes) =>
+        WriteAsync(context, (body, cancellationToken) => body.WriteAsync(bytes, cancellationToken).AsTask());
+
+    private static async Task WriteAsync(HttpContext context, Func<Stream, CancellationToken, Task> write)
     {
         if (context.RequestAborted.IsCancellationRequested) return;
         var gate = context.Features.Get<StreamGate>();
@@ -66,7 +92,7 @@ public static class NdjsonResponse
         catch (OperationCanceledException) { return; }
         try
         {
-            await context.Response.Body.WriteAsync(bytes, context.RequestAborted);
+            await write(context.Response.Body, context.RequestAborted);
             await context.Response.Body.FlushAsync(context.RequestAborted);
             if (gate is not null) Volatile.Write(ref gate.LastWriteTicks, Environment.TickCount64);
         }

@@ -50,7 +50,7 @@ public sealed class AskRun(string user, AskRequest request, RunTarget target, Us
         var durationMs = (long)result.Ai.Duration.TotalMilliseconds;
         await NdjsonResponse.WriteEventAsync(context, new ResultEvent
         {
-            Diff = result.Diff.Patch,
+            Diff = "", // streamed from the captured bytes, up to PW_MAX_DIFF_BYTES
             Files = result.Diff.Changes.Select(c => c.Path).ToList(),
             Changes = ChangesOf(result),
             DurationMs = durationMs,
@@ -58,7 +58,7 @@ public sealed class AskRun(string user, AskRequest request, RunTarget target, Us
             Stderr = result.Ai.Stderr,
             ExitCode = result.Ai.ExitCode,
             Baseline = Target.Baseline,
-        });
+        }, "diff", result.Diff.PatchBytes.Blocks());
         var entry = new AuditEntry
         {
             DurationMs = durationMs,
@@ -68,6 +68,15 @@ public sealed class AskRun(string user, AskRequest request, RunTarget target, Us
             ExitCode = result.Ai.ExitCode,
         };
         usage.Fill(entry, result.Ai.Stdout);
+        return entry;
+    }
+
+    /// <summary>A run whose diff could not be captured is still audited, with its error code: the AI ran, and spent what it spent.</summary>
+    public override AuditEntry? AuditFailure(RunFailure failure)
+    {
+        if (failure.Ai is not { } ai) return null;
+        var entry = new AuditEntry { DurationMs = (long)ai.Duration.TotalMilliseconds, ExitCode = ai.ExitCode, Error = failure.Code };
+        usage.Fill(entry, ai.Stdout);
         return entry;
     }
 

@@ -31,6 +31,12 @@ public abstract class QueuedRun(string user, string project, string prompt, RunT
     /// </summary>
     public abstract Task<AuditEntry?> OnFinishedAsync(RunResult result, HttpContext context);
 
+    /// <summary>
+    /// The run failed after the AI had run (<see cref="RunFailure.Ai"/>, e.g. its diff was too large): the audit line's
+    /// route-specific fields with the error code, or null when such a run is not audited.
+    /// </summary>
+    public virtual AuditEntry? AuditFailure(RunFailure failure) => null;
+
     /// <summary>The run stopped before it finished: writes its error event (none when the client is gone).</summary>
     public abstract Task OnStoppedAsync(RunStop stop, HttpContext context);
 

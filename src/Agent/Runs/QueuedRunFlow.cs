@@ -38,6 +38,7 @@ public sealed class QueuedRunFlow(
             using var ticket = scheduler.Enter(run.User);
             var stop = waitStop;
             RunMeasurement? measured = null;
+            long queueWaitMs = 0;
             try
             {
                 if (ticket.Position > 0) await NdjsonResponse.WriteEventAsync(context, new QueuedEvent { Position = ticket.Position });
@@ -46,27 +47,20 @@ public sealed class QueuedRunFlow(
                 waitStop.Token.ThrowIfCancellationRequested();
                 stop = runStop;
                 measured = metrics.RunStarted(context, ticket.QueueWait);
-                var queueWaitMs = (long)ticket.QueueWait.TotalMilliseconds;
+                queueWaitMs = (long)ticket.QueueWait.TotalMilliseconds;
                 await NdjsonResponse.WriteEventAsync(context, new AcceptedEvent { QueueWaitMs = queueWaitMs });
                 await run.OnAcceptedAsync(context);
 
                 var result = await run.ExecuteAsync(executor, context, runStop.Token);
                 var entry = await run.OnFinishedAsync(result, context);
                 measured.End(entry is null ? RunOutcome.Failed : RunOutcome.Finished);
-                if (entry is not null)
-                {
-                    entry.User = run.User;
-                    entry.Project = run.Project;
-                    entry.Route = run.Route;
-                    entry.PromptSha256 = AuditEntry.HashPrompt(run.Prompt);
-                    entry.QueueWaitMs = queueWaitMs;
-                    audit.Append(entry);
-                }
+                Audit(run, entry, queueWaitMs);
             }
             catch (RunFailure failure)
             {
                 measured?.End(RunOutcome.Failed);
                 await run.OnStoppedAsync(new RunStop(RunStopReason.Failed, failure), context);
+                Audit(run, run.AuditFailure(failure), queueWaitMs);
             }
             catch (OperationCanceledException) when (stop.IsCancellationRequested)
             {
@@ -90,6 +84,17 @@ public sealed class QueuedRunFlow(
         {
             run.OnClosed();
         }
+    }
+
+    private void Audit(QueuedRun run, AuditEntry? entry, long queueWaitMs)
+    {
+        if (entry is null) return;
+        entry.User = run.User;
+        entry.Project = run.Project;
+        entry.Route = run.Route;
+        entry.PromptSha256 = AuditEntry.HashPrompt(run.Prompt);
+        entry.QueueWaitMs = queueWaitMs;
+        audit.Append(entry);
     }
 }
 

@@ -119,7 +119,7 @@ public sealed class RunExecutor(AiRunner runner, RunJournal journal, CheckoutLoc
             // Before any git command after the AI (again, if the capture did not get that far): .git as the agent set it up.
             if (guard is not null) guard.Restore();
             else GitDirGuard.Canonicalize(checkout);
-            var treeUnchanged = result is not null && result.Diff.Patch.Length == 0 && realIndex is not null
+            var treeUnchanged = result is not null && result.Diff.IsEmpty && realIndex is not null
                 && SameBytes(realIndex, journal.PristineIndexPath(entry));
             await CheckoutWorkspace.RestoreAsync(state, treeUnchanged).ConfigureAwait(false);
             journal.Complete(entry);
@@ -175,12 +175,17 @@ public sealed class RunExecutor(AiRunner runner, RunJournal journal, CheckoutLoc
         try
         {
             guard.Restore();
-            var diff = await CheckoutWorkspace.CaptureAsync(state, index).ConfigureAwait(false);
+            var diff = await CheckoutWorkspace.CaptureAsync(state, index, options.MaxDiffBytes).ConfigureAwait(false);
             return new RunResult(ai, diff, state.BaseCommit);
+        }
+        catch (DiffTooLargeException ex)
+        {
+            throw new RunFailure(ErrorCodes.DiffFailed,
+                ex.Message + "; it was not returned and the checkout is restored. Ask for smaller changes, or have the agent's admin raise PW_MAX_DIFF_BYTES.", ai);
         }
         catch (Exception ex) when (ex is GitException or IOException or UnauthorizedAccessException)
         {
-            throw new RunFailure(ErrorCodes.DiffFailed, "Could not capture the AI's changes: " + ex.Message);
+            throw new RunFailure(ErrorCodes.DiffFailed, "Could not capture the AI's changes: " + ex.Message, ai);
         }
     }
 

@@ -35,6 +35,9 @@ public sealed class AuditEntry
     /// <summary>Where <see cref="CostUsd"/> came from: pricing_file, unknown_model, ai_reported, no_pricing or no_usage.</summary>
     [JsonPropertyName("cost_source")] public string? CostSource { get; set; }
 
+    /// <summary>/ask: the error code of a run that failed after the AI ran (diff_failed: its changes could not be returned).</summary>
+    [JsonPropertyName("error")] public string? Error { get; set; }
+
     public const string AskRoute = "/ask";
     public const string ChatRoute = "/chat";
 

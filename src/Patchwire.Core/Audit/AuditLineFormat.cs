@@ -48,6 +48,7 @@ public static class AuditLineFormat
             if (entry.Model is { } model) json.WriteString("model", model);
             if (entry.CostUsd is { } cost) json.WriteNumber("cost_usd", Math.Round(cost, 6));
             if (entry.CostSource is { } costSource) json.WriteString("cost_source", costSource);
+            if (entry.Error is { } error) json.WriteString("error", error);
             json.WriteEndObject();
         }
         buffer.WriteByte((byte)'\n');
@@ -107,6 +108,7 @@ public static class AuditLineFormat
                     case Known.Model: if (!String(ref reader, out var model)) return false; result.Model = model; break;
                     case Known.CostUsd: if (!Double(ref reader, out var cost)) return false; result.CostUsd = cost; break;
                     case Known.CostSource: if (!String(ref reader, out var costSource)) return false; result.CostSource = costSource; break;
+                    case Known.Error: if (!String(ref reader, out var error)) return false; result.Error = error; break;
                     default: reader.Skip(); break;
                 }
             }
@@ -195,7 +197,7 @@ public static class AuditLineFormat
         return true;
     }
 
-    private enum Known { Other, Ts, User, Project, Route, PromptSha256, DurationMs, QueueWaitMs, Files, LinesAdded, LinesRemoved, ExitCode, Uuid, TokensIn, TokensOut, Model, CostUsd, CostSource }
+    private enum Known { Other, Ts, User, Project, Route, PromptSha256, DurationMs, QueueWaitMs, Files, LinesAdded, LinesRemoved, ExitCode, Uuid, TokensIn, TokensOut, Model, CostUsd, CostSource, Error }
 
     private static readonly (byte[] Name, Known Field)[] Names =
     {
@@ -216,6 +218,7 @@ public static class AuditLineFormat
         (Encoding.UTF8.GetBytes("model"), Known.Model),
         (Encoding.UTF8.GetBytes("cost_usd"), Known.CostUsd),
         (Encoding.UTF8.GetBytes("cost_source"), Known.CostSource),
+        (Encoding.UTF8.GetBytes("error"), Known.Error),
     };
 
     private static Known Field(ref Utf8JsonReader reader)
@@ -244,6 +247,7 @@ public static class AuditLineFormat
             (9, (byte)'t') => Known.TokensIn,
             (10, (byte)'t') => Known.TokensOut,
             (5, (byte)'m') => Known.Model,
+            (5, (byte)'e') => Known.Error,
             (8, (byte)'c') => Known.CostUsd,
             (11, (byte)'c') => Known.CostSource,
             _ => Known.Other,

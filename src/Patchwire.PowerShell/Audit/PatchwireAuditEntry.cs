@@ -26,6 +26,8 @@ public sealed class PatchwireAuditEntry
     public string? Model { get; set; }
     public double? CostUsd { get; set; }
     public string? CostSource { get; set; }
+    /// <summary>/ask: set when the AI ran but the run failed after it, e.g. diff_failed (its changes were larger than PW_MAX_DIFF_BYTES).</summary>
+    public string? Error { get; set; }
     public TimeSpan Duration { get; set; }
     public TimeSpan QueueWait { get; set; }
 
@@ -46,6 +48,7 @@ public sealed class PatchwireAuditEntry
         Model = e.Model,
         CostUsd = e.CostUsd,
         CostSource = e.CostSource,
+        Error = e.Error,
         Duration = TimeSpan.FromMilliseconds(e.DurationMs),
         QueueWait = TimeSpan.FromMilliseconds(e.QueueWaitMs),
     };

@@ -64,6 +64,7 @@ public sealed class DetachedRunTests
         var list = (await GetAsync(ana, "/runs")).Body;
         Assert.Equal(id, Assert.Single(list.EnumerateArray()).GetProperty("id").GetString());
         Assert.False(Assert.Single(list.EnumerateArray()).TryGetProperty("result", out _), "the list carries no diffs");
+        Assert.Equal(new[] { "src/app.txt" }, Assert.Single(list.EnumerateArray()).GetProperty("files").EnumerateArray().Select(f => f.GetString()));
 
         // The same /ask audit line; the prompt's text nowhere on disk, the store owner-only.
         var audit = File.ReadAllLines(Path.Combine(bed.Home, "agent.log")).Select(l => JsonDocument.Parse(l).RootElement).Single();

@@ -38,4 +38,12 @@ public static class ProcessProbe
         }
         return value;
     }
+
+    /// <summary>The most memory the process has held resident since it started (VmHWM in /proc/PID/status), in bytes.</summary>
+    public static long PeakResidentBytes(int pid)
+    {
+        var line = File.ReadLines($"/proc/{pid}/status").First(l => l.StartsWith("VmHWM:", StringComparison.Ordinal));
+        var kib = long.Parse(line["VmHWM:".Length..].Trim().Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture);
+        return kib * 1024;
+    }
 }
