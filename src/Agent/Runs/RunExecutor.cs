@@ -1,6 +1,7 @@
 using System.Runtime.ExceptionServices;
 using Patchwire.Agent.Checkouts;
 using Patchwire.Agent.Configuration;
+using Patchwire.Agent.Verify;
 using Patchwire.Core.IO;
 using Patchwire.Core.Protocol;
 
@@ -11,14 +12,15 @@ namespace Patchwire.Agent.Runs;
 /// state, start from the baseline if one was named, run the AI, capture the diff, and restore the checkout on every
 /// path (result, AI failure, timeout, cancellation, exception) before the lock is released.
 /// </summary>
-public sealed class RunExecutor(AiRunner runner, RunJournal journal, CheckoutLocks locks, AgentOptions options, ILogger<RunExecutor> log)
+public sealed class RunExecutor(AiRunner runner, VerifyRunner verifier, RunJournal journal, CheckoutLocks locks, AgentOptions options, ILogger<RunExecutor> log)
 {
     /// <param name="baseline">Full commit id to start from, or null to start from the checkout as it is (which must be clean).</param>
     /// <param name="verifyClean">Check under the lock that the checkout is clean (the pre-flight could not, because another holder had it).</param>
     /// <exception cref="RunFailure">The run ended in an error event.</exception>
     /// <exception cref="OperationCanceledException">Cancelled (client gone, agent stopping); the checkout is restored.</exception>
     /// <param name="extras">Passed to <see cref="AiRunner.RunAsync"/>: extra AI arguments and a stdout line callback.</param>
-    public async Task<RunResult> ExecuteAsync(string checkout, string? baseline, string prompt, bool verifyClean, CancellationToken cancellationToken, AiRunExtras? extras = null)
+    /// <param name="onVerifying">Given by routes that report the verify step (PW_VERIFY_CMD): awaited just before it starts.</param>
+    public async Task<RunResult> ExecuteAsync(string checkout, string? baseline, string prompt, bool verifyClean, CancellationToken cancellationToken, AiRunExtras? extras = null, Func<Task>? onVerifying = null)
     {
         using var lease = await locks.AcquireAsync(checkout, cancellationToken).ConfigureAwait(false);
         CheckoutState state;
@@ -43,7 +45,7 @@ public sealed class RunExecutor(AiRunner runner, RunJournal journal, CheckoutLoc
         {
             guard = GitDirGuard.Take(checkout);
             guard.State.Save(journal.GitDirStatePath(entry));
-            (result, realIndex) = await RunInCheckoutAsync(state, baseline, prompt, entry, guard, extras, cancellationToken).ConfigureAwait(false);
+            (result, realIndex) = await RunInCheckoutAsync(state, baseline, prompt, entry, guard, extras, onVerifying, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex)
         {
@@ -75,7 +77,7 @@ public sealed class RunExecutor(AiRunner runner, RunJournal journal, CheckoutLoc
     }
 
     /// <returns>The run's result, and the real index file when its pre-run copy was kept (it tells whether a reset is needed at all).</returns>
-    private async Task<(RunResult Result, string? RealIndex)> RunInCheckoutAsync(CheckoutState state, string? baseline, string prompt, RunJournalEntry entry, GitDirGuard guard, AiRunExtras? extras, CancellationToken cancellationToken)
+    private async Task<(RunResult Result, string? RealIndex)> RunInCheckoutAsync(CheckoutState state, string? baseline, string prompt, RunJournalEntry entry, GitDirGuard guard, AiRunExtras? extras, Func<Task>? onVerifying, CancellationToken cancellationToken)
     {
         if (baseline is not null) await CheckoutWorkspace.CheckoutBaselineAsync(state.Path, baseline).ConfigureAwait(false);
         var index = journal.IndexPath(entry);
@@ -102,16 +104,19 @@ public sealed class RunExecutor(AiRunner runner, RunJournal journal, CheckoutLoc
             throw new RunFailure(ErrorCodes.RunFailed,
                 $"The AI run took longer than PW_TIMEOUT_SEC ({(int)options.Timeout.TotalSeconds} s) and was stopped with all its processes. Nothing was changed.");
 
+        CapturedDiff diff;
         try
         {
             guard.Restore();
-            var diff = await CheckoutWorkspace.CaptureAsync(state, index).ConfigureAwait(false);
-            return (new RunResult(ai, diff, state.BaseCommit), realIndex);
+            diff = await CheckoutWorkspace.CaptureAsync(state, index).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is GitException or IOException or UnauthorizedAccessException)
         {
             throw new RunFailure(ErrorCodes.DiffFailed, "Could not capture the AI's changes: " + ex.Message);
         }
+        // In the tree the AI left, after the capture (what the check writes is not in the diff) and before the restore (which undoes it).
+        var verify = await verifier.RunAfterAsync(state.Path, diff, onVerifying, pid => journal.RecordProcess(entry, pid), cancellationToken).ConfigureAwait(false);
+        return (new RunResult(ai, diff, state.BaseCommit, verify), realIndex);
     }
 
     private static bool SameBytes(string a, string b)

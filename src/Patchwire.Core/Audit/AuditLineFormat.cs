@@ -48,6 +48,7 @@ public static class AuditLineFormat
             if (entry.Model is { } model) json.WriteString("model", model);
             if (entry.CostUsd is { } cost) json.WriteNumber("cost_usd", Math.Round(cost, 6));
             if (entry.CostSource is { } costSource) json.WriteString("cost_source", costSource);
+            if (entry.VerifyPassed is { } verifyPassed) json.WriteBoolean("verify_passed", verifyPassed);
             json.WriteEndObject();
         }
         buffer.WriteByte((byte)'\n');
@@ -107,6 +108,7 @@ public static class AuditLineFormat
                     case Known.Model: if (!String(ref reader, out var model)) return false; result.Model = model; break;
                     case Known.CostUsd: if (!Double(ref reader, out var cost)) return false; result.CostUsd = cost; break;
                     case Known.CostSource: if (!String(ref reader, out var costSource)) return false; result.CostSource = costSource; break;
+                    case Known.VerifyPassed: if (!Bool(ref reader, out var verifyPassed)) return false; result.VerifyPassed = verifyPassed; break;
                     default: reader.Skip(); break;
                 }
             }
@@ -168,6 +170,15 @@ public static class AuditLineFormat
         return true;
     }
 
+    private static bool Bool(ref Utf8JsonReader reader, out bool? value)
+    {
+        value = null;
+        if (reader.TokenType == JsonTokenType.Null) return true;
+        if (reader.TokenType is not (JsonTokenType.True or JsonTokenType.False)) return false;
+        value = reader.GetBoolean();
+        return true;
+    }
+
     private static bool Long(ref Utf8JsonReader reader, out long? value)
     {
         value = null;
@@ -195,7 +206,7 @@ public static class AuditLineFormat
         return true;
     }
 
-    private enum Known { Other, Ts, User, Project, Route, PromptSha256, DurationMs, QueueWaitMs, Files, LinesAdded, LinesRemoved, ExitCode, Uuid, TokensIn, TokensOut, Model, CostUsd, CostSource }
+    private enum Known { Other, Ts, User, Project, Route, PromptSha256, DurationMs, QueueWaitMs, Files, LinesAdded, LinesRemoved, ExitCode, Uuid, TokensIn, TokensOut, Model, CostUsd, CostSource, VerifyPassed }
 
     private static readonly (byte[] Name, Known Field)[] Names =
     {
@@ -216,6 +227,7 @@ public static class AuditLineFormat
         (Encoding.UTF8.GetBytes("model"), Known.Model),
         (Encoding.UTF8.GetBytes("cost_usd"), Known.CostUsd),
         (Encoding.UTF8.GetBytes("cost_source"), Known.CostSource),
+        (Encoding.UTF8.GetBytes("verify_passed"), Known.VerifyPassed),
     };
 
     private static Known Field(ref Utf8JsonReader reader)
@@ -246,6 +258,7 @@ public static class AuditLineFormat
             (5, (byte)'m') => Known.Model,
             (8, (byte)'c') => Known.CostUsd,
             (11, (byte)'c') => Known.CostSource,
+            (13, (byte)'v') => Known.VerifyPassed,
             _ => Known.Other,
         };
         if (candidate == Known.Other) return Known.Other;

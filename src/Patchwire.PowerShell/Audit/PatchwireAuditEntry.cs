@@ -26,6 +26,8 @@ public sealed class PatchwireAuditEntry
     public string? Model { get; set; }
     public double? CostUsd { get; set; }
     public string? CostSource { get; set; }
+    /// <summary>Whether the agent's verify command (PW_VERIFY_CMD) passed; null when it did not run.</summary>
+    public bool? VerifyPassed { get; set; }
     public TimeSpan Duration { get; set; }
     public TimeSpan QueueWait { get; set; }
 
@@ -46,6 +48,7 @@ public sealed class PatchwireAuditEntry
         Model = e.Model,
         CostUsd = e.CostUsd,
         CostSource = e.CostSource,
+        VerifyPassed = e.VerifyPassed,
         Duration = TimeSpan.FromMilliseconds(e.DurationMs),
         QueueWait = TimeSpan.FromMilliseconds(e.QueueWaitMs),
     };
