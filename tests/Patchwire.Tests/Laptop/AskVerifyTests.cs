@@ -57,6 +57,13 @@ public sealed class AskVerifyTests
         Assert.False(forced.VerifyPassed);
         Assert.Equal(PatchApplyMethod.Direct, forced.Applied);
         Assert.Equal("broken\n", project.Read("break.txt"));
+
+        // The paper trail: both runs' lines record the failed verify.
+        var log = Path.Combine(bed.AgentHome, "agent.log");
+        var entries = session.Invoke($"Get-PatchwireAuditLog -Path '{log}'").Select(o => (Patchwire.PowerShell.Audit.PatchwireAuditEntry)o.BaseObject).ToList();
+        Assert.Equal(2, entries.Count);
+        Assert.All(entries, e => Assert.False(e.VerifyPassed));
+        Assert.All(entries, e => Assert.EndsWith("exit 0 verify FAILED", e.Outcome));
     }
 
     [Fact]
