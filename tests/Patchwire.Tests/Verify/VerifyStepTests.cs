@@ -74,6 +74,7 @@ public sealed class VerifyStepTests
 
         await using var ask = await AskStream.RunAsync(client, new { prompt = "change", project = "app" });
 
+        Assert.Contains(bed.Agent.Output, l => l.StartsWith("verify: bash ", StringComparison.Ordinal) && l.EndsWith(" --ci (PW_VERIFY_CMD; at most 300 s)", StringComparison.Ordinal));
         Assert.Equal(new[] { "accepted", "verifying", "result" }, Types(ask));
         var verify = ask.Final.GetProperty("verify");
         Assert.True(verify.GetProperty("passed").GetBoolean());
