@@ -19,6 +19,7 @@ namespace Patchwire.Agent.Verify;
 public sealed class VerifyRunner(VerifyOptions options, AgentOptions agent, AiSandbox sandbox)
 {
     public const int OutputTailBytes = 64 * 1024;
+    private const string StartGateShell = "/bin/sh";
 
     /// <summary>
     /// Runs the verify command when it is configured, <paramref name="announce"/> is given (the route reports verify
@@ -70,6 +71,10 @@ public sealed class VerifyRunner(VerifyOptions options, AgentOptions agent, AiSa
             commandLine.Add(wrapper);
             commandLine.AddRange(launch.WrapperArgs);
         }
+        // The command waits for one line on stdin, which comes once its pid is journaled: a verify the agent could not
+        // record (killed in between) never starts, so crash recovery can always find what runs in the checkout.
+        var gated = File.Exists(StartGateShell);
+        if (gated) commandLine.AddRange(new[] { StartGateShell, "-c", "read -r _ || exit 125; exec \"$@\"", "patchwire-verify" });
         commandLine.Add(command);
         commandLine.AddRange(words.Skip(1));
         psi.FileName = commandLine[0];
@@ -94,7 +99,6 @@ public sealed class VerifyRunner(VerifyOptions options, AgentOptions agent, AiSa
         using (process)
         {
             var pid = process.Id;
-            try { process.StandardInput.Close(); } catch (IOException) { }
             var tail = new OutputTail(OutputTailBytes);
             using var drainCancel = new CancellationTokenSource();
             var readers = Task.WhenAll(
@@ -104,6 +108,12 @@ public sealed class VerifyRunner(VerifyOptions options, AgentOptions agent, AiSa
             try
             {
                 started?.Invoke(pid);
+                try
+                {
+                    if (gated) process.StandardInput.Write('\n');
+                    process.StandardInput.Close();
+                }
+                catch (IOException) { } // it is already gone
                 using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
                 timeout.CancelAfter(options.Timeout);
                 try
