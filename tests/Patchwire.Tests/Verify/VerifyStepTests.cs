@@ -65,6 +65,8 @@ public sealed class VerifyStepTests
             echo "built" > build-artifact.txt
             echo "a warning" >&2
             env > "$NOTES/verify-env.txt"
+            printf '#!/bin/sh\ntouch "%s/hook-ran"\n' "$NOTES" > .git/hooks/post-checkout
+            chmod +x .git/hooks/post-checkout
             exit 0
             """, env: new Dictionary<string, string?> { ["PW_AGENT_TOKEN"] = "legacy-secret-token-value" });
         await using var _ = v;
@@ -90,6 +92,9 @@ public sealed class VerifyStepTests
         CheckoutAssert.SameTree(before, repo.Path);
         Assert.Equal("", repo.Status);
         Assert.True(AuditLine(bed).GetProperty("verify_passed").GetBoolean());
+        // What the check planted in .git (no sandbox here) was taken out before the agent's own git ran the restore.
+        Assert.False(File.Exists(Path.Combine(repo.Path, ".git", "hooks", "post-checkout")));
+        Assert.False(File.Exists(v.Note("hook-ran")));
         // The AI's environment allowlist: the agent's secrets never reach the check.
         var env = File.ReadAllText(v.Note("verify-env.txt"));
         Assert.DoesNotContain("legacy-secret-token-value", env);
