@@ -82,8 +82,8 @@ try {
     $hook = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0); $hook.Start()
     $psi.Environment['PW_NOTIFY_WEBHOOK'] = "http://127.0.0.1:$($hook.LocalEndpoint.Port)/patchwire-runs"
     $agent = [System.Diagnostics.Process]::Start($psi)
-    $line = $agent.StandardOutput.ReadLine()
-    Write-Host $line
+    # Start-up notices (the verify command) come before the listening line, the caps after it.
+    do { $line = $agent.StandardOutput.ReadLine(); Write-Host $line } while ($null -ne $line -and $line -notmatch ' listening on ')
     Write-Host $agent.StandardOutput.ReadLine()
     $url = ($line -split ' ')[-1]
 
