@@ -54,6 +54,8 @@ public static class AgentApplication
 
         ServiceHosting.Add(builder.Services);
         builder.Services.AddSingleton(options);
+        // Protocol types (GET /sync, /queue, /runs answers) through Core's source-generated metadata; the rest by reflection.
+        builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, Patchwire.Core.Protocol.ProtocolJsonContext.Default));
         builder.Services.AddSingleton<StartupNotices>();
         builder.Services.AddSingleton<GracefulStop>();
         builder.Services.AddHostedService<AgentStartup>(); // before the port opens: see AgentStartup

@@ -2,6 +2,7 @@ using System.Security.Claims;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Patchwire.Agent.Http;
 using Patchwire.Agent.Identity;
+using Patchwire.Core.Protocol;
 
 namespace Patchwire.Agent.Chat;
 
@@ -34,11 +35,11 @@ public static class SessionEndpoints
         if (!ChatRequest.IsUuid(uuid)) return ChatRequest.InvalidUuid();
         if (store.Remove(caller.CallerName(), uuid.ToLowerInvariant(), out var inFlight)) return TypedResults.NoContent();
         return inFlight
-            ? ApiErrors.Conflict(new ApiError("turn in flight") { Hint = "Wait for the turn to end (or stop it by closing its /chat request), then delete the session." })
+            ? ApiErrors.Conflict(new ApiError(HttpErrors.TurnInFlight) { Hint = "Wait for the turn to end (or stop it by closing its /chat request), then delete the session." })
             : NotFound();
     }
 
-    private static JsonHttpResult<ApiError> NotFound() => ApiErrors.NotFound("session not found");
+    private static JsonHttpResult<ApiError> NotFound() => ApiErrors.NotFound(HttpErrors.SessionNotFound);
 
     /// <summary>GET /sessions's answer: the items are exactly what /status answers.</summary>
     public sealed record SessionList(IReadOnlyList<SessionStatus> Sessions);

@@ -23,12 +23,12 @@ public abstract class QueuedRun(string user, string project, string prompt, RunT
     public virtual Task OnAcceptedAsync(HttpContext context) => Task.CompletedTask;
 
     /// <summary>
-    /// Runs the AI in the checkout, then the verify step (PW_VERIFY_CMD) when the run changed files, after a verifying
-    /// event; the executor restores the checkout on every path.
+    /// Runs the AI in a run folder of its own (or the checkout, PW_RUN_WORKTREES=off), then the verify step
+    /// (PW_VERIFY_CMD) when the run changed files, after a verifying event; the executor cleans up on every path.
     /// </summary>
     /// <exception cref="RunFailure">The run ended in an error.</exception>
     public virtual Task<RunResult> ExecuteAsync(RunExecutor executor, HttpContext context, CancellationToken cancellationToken) =>
-        executor.ExecuteAsync(Target.Checkout, Target.Baseline, Prompt, Target.VerifyClean, cancellationToken,
+        executor.ExecuteInOwnFolderAsync(Target.Checkout, Target.Baseline, Prompt, Target.VerifyClean, cancellationToken,
             onVerifying: () => NdjsonResponse.WriteEventAsync(context, new VerifyingEvent()));
 
     /// <summary>

@@ -21,6 +21,7 @@ public static class RunsModule
         services.AddSingleton<AiRunner>();
         services.AddPatchwireVerify();
         services.AddSingleton<RunJournal>();
+        services.AddSingleton<Checkouts.RunWorktrees>();
         services.AddSingleton<RunExecutor>();
         services.AddSingleton<RunRecovery>();
         services.AddSingleton<CheckoutPreflight>();

@@ -69,4 +69,21 @@ public static class HttpErrors
     public const string SessionOtherProject = "session belongs to another project";
     public const string SessionNotFound = "session not found";
     public const string InvalidSessionUuid = "invalid session uuid";
+    public const string Forbidden = "forbidden";
+    public const string ProjectNotAllowed = "project_not_allowed";
+    public const string RateLimited = "rate_limited";
+    public const string BudgetExceeded = "budget_exceeded";
+    public const string RunNotFound = "run not found";
+    public const string InvalidRunId = "invalid run id";
+    public const string RunAlreadyFinished = "run already finished";
+    public const string InvalidAfter = "invalid after: expected a whole number of events already seen";
+    public const string AfterPastLastEvent = "after is past the last event";
+    public const string DiskFull = "the agent's disk is full: the snapshot could not be unpacked or checked out";
+
+    // Codes that carry their detail after the prefix ("invalid body: missing field 'prompt'").
+    public const string InvalidBodyPrefix = "invalid body: ";
+    public const string InvalidBundlePrefix = "invalid bundle: ";
+    public const string UnsafeSnapshotPrefix = "unsafe snapshot: ";
+    public const string SnapshotTooLargePrefix = "snapshot too large: ";
+    public const string InternalPrefix = "internal: ";
 }
