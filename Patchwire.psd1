@@ -16,6 +16,7 @@
         'Get-PatchwireAuditLog'
         'Get-PatchwireChatSession'
         'Get-PatchwireConfiguration'
+        'Get-PatchwireIdentity'
         'Get-PatchwireQueue'
         'Get-PatchwireRun'
         'Get-PatchwireUsage'

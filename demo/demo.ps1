@@ -4,7 +4,8 @@
 .DESCRIPTION
     An agent whose "AI" is demo/stand-in-ai.ps1 (a script that edits files deterministically, not an AI),
     two developers with their own laptop folders and tokens, concurrent asks that queue, a diff previewed
-    and applied locally, a chat turn, a policy refusal, then the queue, the audit log and usage as objects,
+    and applied locally, a verify step the agent runs on every change (one passes, one fails and is kept back),
+    a chat turn, a policy refusal, then the queue, the audit log and usage as objects,
     and a detached run collected as a PowerShell job from a new pwsh, with the webhook the box sends when it ends.
 #>
 param([Parameter(Mandatory)] [string] $ModulePath)
@@ -74,12 +75,15 @@ try {
     $psi.Environment['PW_MAX_CONCURRENT_TOTAL'] = '1'
     $psi.Environment['PW_MAX_CONCURRENT_PER_USER'] = '1'
     $psi.Environment['PW_LAST_SEEN_FLUSH_SEC'] = '1'
+    # The verify step: after each run that changed files, the agent runs this in the checkout (a stand-in test suite).
+    $psi.Environment['PW_VERIFY_CMD'] = (@($self) + $pwshPrefix + @('-NoProfile', '-NonInteractive', '-File', (Join-Path $moduleDir 'demo/stand-in-check.ps1')) | ForEach-Object { "`"$_`"" }) -join ' '
+    $psi.Environment['PW_VERIFY_TIMEOUT_SEC'] = '60'
     # The detached-run step near the end: a tiny local listener receives the webhook the agent POSTs when a run ends.
     $hook = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0); $hook.Start()
     $psi.Environment['PW_NOTIFY_WEBHOOK'] = "http://127.0.0.1:$($hook.LocalEndpoint.Port)/patchwire-runs"
     $agent = [System.Diagnostics.Process]::Start($psi)
-    $line = $agent.StandardOutput.ReadLine()
-    Write-Host $line
+    # Start-up notices (the verify command) come before the listening line, the caps after it.
+    do { $line = $agent.StandardOutput.ReadLine(); Write-Host $line } while ($null -ne $line -and $line -notmatch ' listening on ')
     Write-Host $agent.StandardOutput.ReadLine()
     $url = ($line -split ' ')[-1]
 
@@ -154,6 +158,12 @@ try {
     $result | Out-Host
     $result | Invoke-PatchwirePatch -Confirm:$false | Out-Host
     Write-Host "NOTES.md on ana's laptop now reads: $(Get-Content (Join-Path $anaProject 'NOTES.md') -Raw)"
+
+    Step "The verify step: the agent ran PW_VERIFY_CMD on each change; one that fails it is not applied without -Force"
+    Write-Host "The last result's verify: $($result.Verify) — $(($result.Verify.Output.Trim() -split "`n")[-1])"
+    $failed = Invoke-PatchwireAsk 'FIXME: handle timeouts' -Apply -ProgressAction SilentlyContinue
+    $failed | Out-Host
+    Write-Host "NOTES.md on ana's laptop still reads: $(Get-Content (Join-Path $anaProject 'NOTES.md') -Raw)"
 
     Step 'A chat turn: the reply streams as the AI writes it; the turn object carries session, files and tokens'
     $turn = Invoke-PatchwireChat 'write down what we discussed' -ProgressAction SilentlyContinue

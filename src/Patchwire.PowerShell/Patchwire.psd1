@@ -28,6 +28,7 @@
         'Get-PatchwireAuditLog'
         'Get-PatchwireChatSession'
         'Get-PatchwireConfiguration'
+        'Get-PatchwireIdentity'
         'Get-PatchwireQueue'
         'Get-PatchwireRun'
         'Get-PatchwireUsage'

@@ -24,6 +24,7 @@ public sealed class AgentStartup(
     ChatSessionStore sessions,
     DetachedRunService detachedRuns,
     PricingTable pricing,
+    Verify.VerifyOptions verify,
     StartupNotices notices,
     ILogger<AgentStartup> log) : IHostedLifecycleService
 {
@@ -34,6 +35,7 @@ public sealed class AgentStartup(
         var registered = users.LoadNow();
         log.LogDebug("Registry {Path} holds {Count} user(s)", users.Registry.Path, registered.Count);
         if (pricing.Path is not null) notices.Write($"pricing: {pricing.Count} model(s) from {pricing.Path}");
+        if (verify.Enabled) notices.Write($"verify: {verify.CommandText} (PW_VERIFY_CMD; at most {(int)verify.Timeout.TotalSeconds} s)");
 
         if (LegacyTokenMigration.Run(options, users.Registry) is { } migrated) notices.Write(migrated);
         Directory.CreateDirectory(options.ProjectsRoot);

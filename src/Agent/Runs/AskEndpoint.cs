@@ -58,6 +58,7 @@ public sealed class AskRun(string user, AskRequest request, RunTarget target, Us
             Stderr = result.Ai.Stderr,
             ExitCode = result.Ai.ExitCode,
             Baseline = Target.Baseline,
+            Verify = VerifyInfoOf(result.Verify),
         }, "diff", result.Diff.PatchBytes.Blocks());
         var entry = new AuditEntry
         {
@@ -66,6 +67,7 @@ public sealed class AskRun(string user, AskRequest request, RunTarget target, Us
             LinesAdded = result.Diff.LinesAdded,
             LinesRemoved = result.Diff.LinesRemoved,
             ExitCode = result.Ai.ExitCode,
+            VerifyPassed = result.Verify?.Passed,
         };
         usage.Fill(entry, result.Ai.Stdout);
         return entry;

@@ -1,3 +1,5 @@
+using Patchwire.Agent.Http;
+using Patchwire.Agent.Verify;
 using Patchwire.Core.Audit;
 using Patchwire.Core.Protocol;
 
@@ -20,10 +22,14 @@ public abstract class QueuedRun(string user, string project, string prompt, RunT
     /// <summary>After the accepted event, before the AI starts.</summary>
     public virtual Task OnAcceptedAsync(HttpContext context) => Task.CompletedTask;
 
-    /// <summary>Runs the AI in a run folder of its own (or the checkout, PW_RUN_WORKTREES=off); the executor cleans up on every path.</summary>
+    /// <summary>
+    /// Runs the AI in a run folder of its own (or the checkout, PW_RUN_WORKTREES=off), then the verify step
+    /// (PW_VERIFY_CMD) when the run changed files, after a verifying event; the executor cleans up on every path.
+    /// </summary>
     /// <exception cref="RunFailure">The run ended in an error.</exception>
     public virtual Task<RunResult> ExecuteAsync(RunExecutor executor, HttpContext context, CancellationToken cancellationToken) =>
-        executor.ExecuteInOwnFolderAsync(Target.Checkout, Target.Baseline, Prompt, Target.VerifyClean, cancellationToken);
+        executor.ExecuteInOwnFolderAsync(Target.Checkout, Target.Baseline, Prompt, Target.VerifyClean, cancellationToken,
+            onVerifying: () => NdjsonResponse.WriteEventAsync(context, new VerifyingEvent()));
 
     /// <summary>
     /// The AI ran to the end: writes the closing events and returns the audit line's route-specific fields (the flow
@@ -44,6 +50,16 @@ public abstract class QueuedRun(string user, string project, string prompt, RunT
     public virtual void OnClosed()
     {
     }
+
+    /// <summary>The verify step's outcome as the protocol carries it; null when it did not run.</summary>
+    protected static VerifyInfo? VerifyInfoOf(VerifyOutcome? verify) => verify is null ? null : new VerifyInfo
+    {
+        Passed = verify.Passed,
+        ExitCode = verify.ExitCode,
+        DurationMs = (long)verify.Duration.TotalMilliseconds,
+        Output = verify.Output,
+        TimedOut = verify.TimedOut,
+    };
 
     /// <summary>The per-file changes of a result as the protocol carries them.</summary>
     protected static List<FileChangeInfo> ChangesOf(RunResult result) =>

@@ -1,6 +1,7 @@
 using System.Runtime.ExceptionServices;
 using Patchwire.Agent.Checkouts;
 using Patchwire.Agent.Configuration;
+using Patchwire.Agent.Verify;
 using Patchwire.Core.IO;
 using Patchwire.Core.Protocol;
 
@@ -14,15 +15,16 @@ namespace Patchwire.Agent.Runs;
 /// the pre-run state, start from the baseline if one was named, run the AI, capture the diff, and restore the
 /// checkout on every path (result, AI failure, timeout, cancellation, exception) before the lock is released.
 /// </summary>
-public sealed class RunExecutor(AiRunner runner, RunJournal journal, CheckoutLocks locks, RunWorktrees worktrees, AgentOptions options, ILogger<RunExecutor> log)
+public sealed class RunExecutor(AiRunner runner, VerifyRunner verifier, RunJournal journal, CheckoutLocks locks, RunWorktrees worktrees, AgentOptions options, ILogger<RunExecutor> log)
 {
     /// <summary>
     /// The run in a folder of its own (<see cref="RunWorktrees"/>), or, with PW_RUN_WORKTREES=off, in the checkout
     /// (<see cref="ExecuteAsync"/>). Same parameters, results and exceptions.
     /// </summary>
-    public async Task<RunResult> ExecuteInOwnFolderAsync(string checkout, string? baseline, string prompt, bool verifyClean, CancellationToken cancellationToken, AiRunExtras? extras = null)
+    /// <param name="onVerifying">Given by routes that report the verify step (PW_VERIFY_CMD): awaited just before it starts.</param>
+    public async Task<RunResult> ExecuteInOwnFolderAsync(string checkout, string? baseline, string prompt, bool verifyClean, CancellationToken cancellationToken, AiRunExtras? extras = null, Func<Task>? onVerifying = null)
     {
-        if (!worktrees.Enabled) return await ExecuteAsync(checkout, baseline, prompt, verifyClean, cancellationToken, extras).ConfigureAwait(false);
+        if (!worktrees.Enabled) return await ExecuteAsync(checkout, baseline, prompt, verifyClean, cancellationToken, extras, onVerifying).ConfigureAwait(false);
 
         string baseCommit;
         if (baseline is null)
@@ -59,7 +61,7 @@ public sealed class RunExecutor(AiRunner runner, RunJournal journal, CheckoutLoc
             guard = GitDirGuard.Take(folder);
             var index = journal.IndexPath(entry);
             await CheckoutWorkspace.SnapshotIndexAsync(state, index).ConfigureAwait(false);
-            return await RunAndCaptureAsync(state, prompt, entry, guard, index, extras, cancellationToken).ConfigureAwait(false);
+            return await RunAndCaptureAsync(state, prompt, entry, guard, index, extras, onVerifying, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
@@ -82,7 +84,7 @@ public sealed class RunExecutor(AiRunner runner, RunJournal journal, CheckoutLoc
     /// <exception cref="RunFailure">The run ended in an error event.</exception>
     /// <exception cref="OperationCanceledException">Cancelled (client gone, agent stopping); the checkout is restored.</exception>
     /// <param name="extras">Passed to <see cref="AiRunner.RunAsync"/>: extra AI arguments and a stdout line callback.</param>
-    public async Task<RunResult> ExecuteAsync(string checkout, string? baseline, string prompt, bool verifyClean, CancellationToken cancellationToken, AiRunExtras? extras = null)
+    public async Task<RunResult> ExecuteAsync(string checkout, string? baseline, string prompt, bool verifyClean, CancellationToken cancellationToken, AiRunExtras? extras = null, Func<Task>? onVerifying = null)
     {
         using var lease = await locks.AcquireAsync(checkout, cancellationToken).ConfigureAwait(false);
         CheckoutState state;
@@ -107,7 +109,7 @@ public sealed class RunExecutor(AiRunner runner, RunJournal journal, CheckoutLoc
         {
             guard = GitDirGuard.Take(checkout);
             guard.State.Save(journal.GitDirStatePath(entry));
-            (result, realIndex) = await RunInCheckoutAsync(state, baseline, prompt, entry, guard, extras, cancellationToken).ConfigureAwait(false);
+            (result, realIndex) = await RunInCheckoutAsync(state, baseline, prompt, entry, guard, extras, onVerifying, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex)
         {
@@ -139,7 +141,7 @@ public sealed class RunExecutor(AiRunner runner, RunJournal journal, CheckoutLoc
     }
 
     /// <returns>The run's result, and the real index file when its pre-run copy was kept (it tells whether a reset is needed at all).</returns>
-    private async Task<(RunResult Result, string? RealIndex)> RunInCheckoutAsync(CheckoutState state, string? baseline, string prompt, RunJournalEntry entry, GitDirGuard guard, AiRunExtras? extras, CancellationToken cancellationToken)
+    private async Task<(RunResult Result, string? RealIndex)> RunInCheckoutAsync(CheckoutState state, string? baseline, string prompt, RunJournalEntry entry, GitDirGuard guard, AiRunExtras? extras, Func<Task>? onVerifying, CancellationToken cancellationToken)
     {
         if (baseline is not null) await CheckoutWorkspace.CheckoutBaselineAsync(state.Path, baseline).ConfigureAwait(false);
         var index = journal.IndexPath(entry);
@@ -151,11 +153,11 @@ public sealed class RunExecutor(AiRunner runner, RunJournal journal, CheckoutLoc
         }
         else
             realIndex = null;
-        return (await RunAndCaptureAsync(state, prompt, entry, guard, index, extras, cancellationToken).ConfigureAwait(false), realIndex);
+        return (await RunAndCaptureAsync(state, prompt, entry, guard, index, extras, onVerifying, cancellationToken).ConfigureAwait(false), realIndex);
     }
 
     /// <summary>The AI in <paramref name="state"/>'s folder, then (its .git as the agent set it up) the capture of what it changed.</summary>
-    private async Task<RunResult> RunAndCaptureAsync(CheckoutState state, string prompt, RunJournalEntry entry, GitDirGuard guard, string index, AiRunExtras? extras, CancellationToken cancellationToken)
+    private async Task<RunResult> RunAndCaptureAsync(CheckoutState state, string prompt, RunJournalEntry entry, GitDirGuard guard, string index, AiRunExtras? extras, Func<Task>? onVerifying, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
 
@@ -172,11 +174,11 @@ public sealed class RunExecutor(AiRunner runner, RunJournal journal, CheckoutLoc
             throw new RunFailure(ErrorCodes.RunFailed,
                 $"The AI run took longer than PW_TIMEOUT_SEC ({(int)options.Timeout.TotalSeconds} s) and was stopped with all its processes. Nothing was changed.");
 
+        CapturedDiff diff;
         try
         {
             guard.Restore();
-            var diff = await CheckoutWorkspace.CaptureAsync(state, index, options.MaxDiffBytes).ConfigureAwait(false);
-            return new RunResult(ai, diff, state.BaseCommit);
+            diff = await CheckoutWorkspace.CaptureAsync(state, index, options.MaxDiffBytes).ConfigureAwait(false);
         }
         catch (DiffTooLargeException ex)
         {
@@ -187,6 +189,10 @@ public sealed class RunExecutor(AiRunner runner, RunJournal journal, CheckoutLoc
         {
             throw new RunFailure(ErrorCodes.DiffFailed, "Could not capture the AI's changes: " + ex.Message, ai);
         }
+        // In the tree the AI left, after the capture (what the check writes is not in the diff) and before the restore
+        // or the run folder's removal (which undo it).
+        var verify = await verifier.RunAfterAsync(state.Path, diff, onVerifying, pid => journal.RecordProcess(entry, pid), cancellationToken).ConfigureAwait(false);
+        return new RunResult(ai, diff, state.BaseCommit, verify);
     }
 
     private static bool SameBytes(string a, string b)

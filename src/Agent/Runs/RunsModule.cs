@@ -3,6 +3,7 @@ using Patchwire.Agent.Configuration;
 using Patchwire.Agent.Policy;
 using Patchwire.Core.Protocol;
 using Patchwire.Agent.Sandbox;
+using Patchwire.Agent.Verify;
 
 namespace Patchwire.Agent.Runs;
 
@@ -18,6 +19,7 @@ public static class RunsModule
         });
         services.AddSingleton<AiSandbox>();
         services.AddSingleton<AiRunner>();
+        services.AddPatchwireVerify();
         services.AddSingleton<RunJournal>();
         services.AddSingleton<Checkouts.RunWorktrees>();
         services.AddSingleton<RunExecutor>();

@@ -34,6 +34,8 @@ public sealed class AuditEntry
     [JsonPropertyName("cost_usd")] public double? CostUsd { get; set; }
     /// <summary>Where <see cref="CostUsd"/> came from: pricing_file, unknown_model, ai_reported, no_pricing or no_usage.</summary>
     [JsonPropertyName("cost_source")] public string? CostSource { get; set; }
+    /// <summary>Whether PW_VERIFY_CMD passed; absent when it did not run (not configured, or no files changed).</summary>
+    [JsonPropertyName("verify_passed")] public bool? VerifyPassed { get; set; }
 
     /// <summary>/ask: the error code of a run that failed after the AI ran (diff_failed: its changes could not be returned).</summary>
     [JsonPropertyName("error")] public string? Error { get; set; }

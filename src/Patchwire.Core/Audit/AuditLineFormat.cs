@@ -49,6 +49,7 @@ public static class AuditLineFormat
             if (entry.CostUsd is { } cost) json.WriteNumber("cost_usd", Math.Round(cost, 6));
             if (entry.CostSource is { } costSource) json.WriteString("cost_source", costSource);
             if (entry.Error is { } error) json.WriteString("error", error);
+            if (entry.VerifyPassed is { } verifyPassed) json.WriteBoolean("verify_passed", verifyPassed);
             json.WriteEndObject();
         }
         buffer.WriteByte((byte)'\n');
@@ -109,6 +110,7 @@ public static class AuditLineFormat
                     case Known.CostUsd: if (!Double(ref reader, out var cost)) return false; result.CostUsd = cost; break;
                     case Known.CostSource: if (!String(ref reader, out var costSource)) return false; result.CostSource = costSource; break;
                     case Known.Error: if (!String(ref reader, out var error)) return false; result.Error = error; break;
+                    case Known.VerifyPassed: if (!Bool(ref reader, out var verifyPassed)) return false; result.VerifyPassed = verifyPassed; break;
                     default: reader.Skip(); break;
                 }
             }
@@ -170,6 +172,15 @@ public static class AuditLineFormat
         return true;
     }
 
+    private static bool Bool(ref Utf8JsonReader reader, out bool? value)
+    {
+        value = null;
+        if (reader.TokenType == JsonTokenType.Null) return true;
+        if (reader.TokenType is not (JsonTokenType.True or JsonTokenType.False)) return false;
+        value = reader.GetBoolean();
+        return true;
+    }
+
     private static bool Long(ref Utf8JsonReader reader, out long? value)
     {
         value = null;
@@ -197,7 +208,7 @@ public static class AuditLineFormat
         return true;
     }
 
-    private enum Known { Other, Ts, User, Project, Route, PromptSha256, DurationMs, QueueWaitMs, Files, LinesAdded, LinesRemoved, ExitCode, Uuid, TokensIn, TokensOut, Model, CostUsd, CostSource, Error }
+    private enum Known { Other, Ts, User, Project, Route, PromptSha256, DurationMs, QueueWaitMs, Files, LinesAdded, LinesRemoved, ExitCode, Uuid, TokensIn, TokensOut, Model, CostUsd, CostSource, Error, VerifyPassed }
 
     private static readonly (byte[] Name, Known Field)[] Names =
     {
@@ -219,6 +230,7 @@ public static class AuditLineFormat
         (Encoding.UTF8.GetBytes("cost_usd"), Known.CostUsd),
         (Encoding.UTF8.GetBytes("cost_source"), Known.CostSource),
         (Encoding.UTF8.GetBytes("error"), Known.Error),
+        (Encoding.UTF8.GetBytes("verify_passed"), Known.VerifyPassed),
     };
 
     private static Known Field(ref Utf8JsonReader reader)
@@ -250,6 +262,7 @@ public static class AuditLineFormat
             (5, (byte)'e') => Known.Error,
             (8, (byte)'c') => Known.CostUsd,
             (11, (byte)'c') => Known.CostSource,
+            (13, (byte)'v') => Known.VerifyPassed,
             _ => Known.Other,
         };
         if (candidate == Known.Other) return Known.Other;

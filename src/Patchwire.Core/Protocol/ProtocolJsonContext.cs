@@ -11,6 +11,7 @@ namespace Patchwire.Core.Protocol;
 [JsonSourceGenerationOptions(DefaultIgnoreCondition = JsonIgnoreCondition.Never)]
 [JsonSerializable(typeof(QueuedEvent))]
 [JsonSerializable(typeof(AcceptedEvent))]
+[JsonSerializable(typeof(VerifyingEvent))]
 [JsonSerializable(typeof(ResultEvent))]
 [JsonSerializable(typeof(ErrorEvent))]
 [JsonSerializable(typeof(ChatTurnStartEvent))]

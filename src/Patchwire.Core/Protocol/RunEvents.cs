@@ -12,6 +12,8 @@ public static class EventTypes
 {
     public const string Queued = "queued";
     public const string Accepted = "accepted";
+    /// <summary>The run changed files and the verify command (PW_VERIFY_CMD) starts in the checkout.</summary>
+    public const string Verifying = "verifying";
     public const string Result = "result";
     public const string Error = "error";
     public const string ChatTurnStart = "chat_turn_start";
@@ -55,6 +57,28 @@ public sealed class ResultEvent
     [JsonPropertyName("baseline")] public string? Baseline { get; set; }
     /// <summary>Added beyond upstream: per file of <see cref="Files"/>, in the same order, its status and line counts.</summary>
     [JsonPropertyName("changes")] public List<FileChangeInfo> Changes { get; set; } = new();
+    /// <summary>Added beyond upstream: the verify command's outcome (PW_VERIFY_CMD); absent when it did not run.</summary>
+    [JsonPropertyName("verify")] [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public VerifyInfo? Verify { get; set; }
+}
+
+/// <summary>Sent once a run has changed files, just before the verify command (PW_VERIFY_CMD) starts in the checkout.</summary>
+public sealed class VerifyingEvent
+{
+    [JsonPropertyName("type")] public string Type { get; set; } = EventTypes.Verifying;
+}
+
+/// <summary>
+/// How the verify command ended: passed only on exit code 0 within PW_VERIFY_TIMEOUT_SEC. exitCode is -1 when it was
+/// stopped at the timeout (timedOut true) or could not start; output is a bounded tail of its stdout and stderr
+/// together. A failed verify is still a result, never an error.
+/// </summary>
+public sealed class VerifyInfo
+{
+    [JsonPropertyName("passed")] public bool Passed { get; set; }
+    [JsonPropertyName("exitCode")] public int ExitCode { get; set; }
+    [JsonPropertyName("durationMs")] public long DurationMs { get; set; }
+    [JsonPropertyName("output")] public string Output { get; set; } = "";
+    [JsonPropertyName("timedOut")] public bool TimedOut { get; set; }
 }
 
 /// <summary>One changed file of a result: git's status letter (A added, M modified, D deleted, R renamed, C copied, T type changed), line counts (null for binary files), the old path of a rename.</summary>

@@ -65,6 +65,9 @@ public static class AskRunner
                         queueWait = TimeSpan.FromMilliseconds(e.As<AcceptedEvent>().QueueWaitMs);
                         report(new RunProgress(RunProgress.Asking, "Asking Patchwire…"));
                         break;
+                    case EventTypes.Verifying:
+                        report(new RunProgress(RunProgress.Verifying, "Verifying the change on the agent…"));
+                        break;
                     case EventTypes.Result:
                         var result = e.As<ResultEvent>();
                         var diff = result.Diff ?? "";
@@ -81,6 +84,7 @@ public static class AskRunner
                             Elapsed = DateTime.UtcNow - started,
                             Stdout = result.Stdout ?? "",
                             Stderr = result.Stderr ?? "",
+                            Verify = PatchwireVerifyResult.From(result.Verify),
                         };
                     case EventTypes.Error:
                         var error = e.As<ErrorEvent>();

@@ -10,7 +10,7 @@ namespace Patchwire.PowerShell.Ask;
 [OutputType(typeof(PatchwireAskResult))]
 [OutputType(typeof(DetachedRuns.PatchwireJob))]
 [Synopsis("Asks the team's Patchwire agent to change this project and returns the diff as an object; -Apply applies it.")]
-[Description("Syncs the project's working tree to the agent (tracked and untracked, never ignored files), sends the prompt with POST /ask, shows progress (Syncing…, Queued — position N…, Asking Patchwire…) and returns a PatchwireAskResult: Diff, Files (Path, Status, LinesAdded, LinesRemoved), ExitCode, Duration, QueueWait, Stdout, Stderr, Baseline, Project. The result's Reply is the AI's answer in words (its standard output). With -Apply the diff is applied to your working tree after ShouldProcess (-Confirm): 'git apply --check' then 'git apply'; when your tree moved since the sync, a 3-way merge; never half applied. A run is never lost: when the diff is not applied (declined, -Confirm without a terminal, a conflict, the AI exited non-zero, Ctrl+C at the prompt) it is saved to .patchwire/patches/<time>-<run id>.patch (the newest 20 kept; .patchwire/last.patch is a copy of the newest), SavedPatch says where, and the result is still returned. -WhatIf sends nothing: it only says what the ask would do. -Verbose shows each step (sync, queue, run, apply). An 'error' from the agent is a terminating error with its code. Ctrl+C cancels: the agent drops the request from its queue or stops the run. Settings come from the environment, patchwire.yml and $PW_HOME/env (see Get-PatchwireConfiguration).")]
+[Description("Syncs the project's working tree to the agent (tracked and untracked, never ignored files), sends the prompt with POST /ask, shows progress (Syncing…, Queued — position N…, Asking Patchwire…) and returns a PatchwireAskResult: Diff, Files (Path, Status, LinesAdded, LinesRemoved), ExitCode, Duration, QueueWait, Stdout, Stderr, Baseline, Project, and Verify (Passed, ExitCode, Duration, TimedOut, Output) when the agent ran its verify command (PW_VERIFY_CMD) on the change. The result's Reply is the AI's answer in words (its standard output). With -Apply the diff is applied to your working tree after ShouldProcess (-Confirm): 'git apply --check' then 'git apply'; when your tree moved since the sync, a 3-way merge; never half applied; a change whose verify failed is not applied unless -Force (it is saved instead). A run is never lost: when the diff is not applied (declined, -Confirm without a terminal, a conflict, the AI exited non-zero, Ctrl+C at the prompt) it is saved to .patchwire/patches/<time>-<run id>.patch (the newest 20 kept; .patchwire/last.patch is a copy of the newest), SavedPatch says where, and the result is still returned. -WhatIf sends nothing: it only says what the ask would do. -Verbose shows each step (sync, queue, run, apply). An 'error' from the agent is a terminating error with its code. Ctrl+C cancels: the agent drops the request from its queue or stops the run. Settings come from the environment, patchwire.yml and $PW_HOME/env (see Get-PatchwireConfiguration).")]
 [Example("Invoke-PatchwireAsk 'add a --verbose flag to the CLI'", "Syncs, asks and shows a summary of the changed files; nothing is applied.")]
 [Example("$r = Invoke-PatchwireAsk 'fix the failing date test'; $r.Diff; $r | Invoke-PatchwirePatch", "Keeps the result, reads the diff, then applies it.")]
 [Example("Invoke-PatchwireAsk 'rename Foo to Bar everywhere' -Apply -Confirm", "Asks and applies after confirmation.")]
@@ -31,6 +31,9 @@ public sealed class InvokePatchwireAskCommand : PatchwireCmdlet
 
     [Parameter(HelpMessage = "Apply the returned diff to the working tree (asks for confirmation under -Confirm; -WhatIf shows what it would do).")]
     public SwitchParameter Apply { get; set; }
+
+    [Parameter(HelpMessage = "With -Apply: apply even when the agent's verify command (PW_VERIFY_CMD) failed on the change.")]
+    public SwitchParameter Force { get; set; }
 
     [Parameter(HelpMessage = "With -Apply: apply only the files whose path matches one of these wildcard patterns.")]
     [SupportsWildcards]
@@ -89,13 +92,17 @@ public sealed class InvokePatchwireAskCommand : PatchwireCmdlet
         WriteVerbose($"The AI exited with code {result.ExitCode} after {result.Duration.TotalSeconds:0.0} s ({result.Files.Length} files changed, {result.QueueWait.TotalSeconds:0.0} s in the queue).");
         if (result.ExitCode != 0)
             WriteWarning($"The AI exited with code {result.ExitCode}; see the result's Stderr and Stdout.");
+        if (result.Verify is { Passed: false } failedVerify)
+            WriteWarning($"The agent's verify command {failedVerify}; see the result's Verify.Output.");
         if (!Apply || !result.HasChanges)
         {
             WriteObject(result);
             return;
         }
         ApplyStep.ApplyAndWrite(this, result, Include, files => $"Apply the diff ({files})",
-            holdBack: result.ExitCode == 0 ? null : $"Not applied because the AI exited with code {result.ExitCode}");
+            holdBack: result.ExitCode != 0 ? $"Not applied because the AI exited with code {result.ExitCode}"
+                : !result.VerifyPassed && !Force ? $"Not applied because the agent's verify command {result.Verify} (-Force applies it anyway)"
+                : null);
     }
 
     /// <summary>-AsJob: sync, POST /runs, and a PatchwireJob whose Receive-Job yields the result this cmdlet would have returned.</summary>

@@ -20,6 +20,10 @@ public sealed class PatchwireAskResult : IPatchwireChanges
     public TimeSpan Elapsed { get; set; }
     public string Stdout { get; set; } = "";
     public string Stderr { get; set; } = "";
+    /// <summary>The agent's verify command on the changed checkout (PW_VERIFY_CMD), or null when it did not run.</summary>
+    public PatchwireVerifyResult? Verify { get; set; }
+    /// <summary>False only when a verify ran and failed.</summary>
+    public bool VerifyPassed => Verify?.Passed ?? true;
     /// <summary>The AI's answer in words: its standard output (for 'claude --print', its reply), trimmed.</summary>
     public string Reply => Stdout.Trim();
     /// <summary>How the diff was applied (-Apply), or null when it was not.</summary>

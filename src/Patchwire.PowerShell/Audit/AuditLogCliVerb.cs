@@ -58,7 +58,8 @@ public sealed class AuditLogCliVerb : ICliVerb, ICliVerbOptions
         {
             throw new CliFailure($"cannot read {reader.LogPath}: {ex.Message}");
         }
-        if (reader.SkippedLines > 0)
+        // --json: stdout holds the JSON lines and nothing else (a warning would land there too in 'pwsh -c').
+        if (reader.SkippedLines > 0 && !json)
             context.Warn($"skipped {reader.SkippedLines} torn or malformed line{(reader.SkippedLines == 1 ? "" : "s")} in {reader.LogPath}");
         if (shown == 0 && !json) context.Info("No matching audit entries.");
         return 0;

@@ -11,6 +11,7 @@ internal static class AuditText
         if (e.Files is { } files) parts.Add(files == 1 ? "1 file" : $"{files} files");
         if (e.LinesAdded is not null || e.LinesRemoved is not null) parts.Add($"+{e.LinesAdded ?? 0} -{e.LinesRemoved ?? 0}");
         if (e.ExitCode is { } exit) parts.Add($"exit {exit}");
+        if (e.VerifyPassed is { } verified) parts.Add(verified ? "verified" : "verify FAILED");
         if (e.TokensIn is not null || e.TokensOut is not null) parts.Add($"{e.TokensIn ?? 0} in / {e.TokensOut ?? 0} out tokens");
         if (e.Error is { } error) parts.Add(error);
         return string.Join(" ", parts);

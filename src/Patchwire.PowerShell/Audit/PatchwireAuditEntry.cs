@@ -28,6 +28,8 @@ public sealed class PatchwireAuditEntry
     public string? CostSource { get; set; }
     /// <summary>/ask: set when the AI ran but the run failed after it, e.g. diff_failed (its changes were larger than PW_MAX_DIFF_BYTES).</summary>
     public string? Error { get; set; }
+    /// <summary>Whether the agent's verify command (PW_VERIFY_CMD) passed; null when it did not run.</summary>
+    public bool? VerifyPassed { get; set; }
     public TimeSpan Duration { get; set; }
     public TimeSpan QueueWait { get; set; }
 
@@ -49,6 +51,7 @@ public sealed class PatchwireAuditEntry
         CostUsd = e.CostUsd,
         CostSource = e.CostSource,
         Error = e.Error,
+        VerifyPassed = e.VerifyPassed,
         Duration = TimeSpan.FromMilliseconds(e.DurationMs),
         QueueWait = TimeSpan.FromMilliseconds(e.QueueWaitMs),
     };

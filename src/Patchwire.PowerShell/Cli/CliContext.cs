@@ -13,6 +13,9 @@ public sealed class CliContext(PatchwireCmdlet cmdlet, string tool)
     public string Tool { get; } = tool;
     internal bool ErrorWritten { get; private set; }
 
+    /// <summary>Lines piped to the verb in PowerShell ('x' | patchwire ...): its standard input within a pipeline.</summary>
+    public IReadOnlyList<string> PipelineInput { get; set; } = Array.Empty<string>();
+
     /// <summary>A line of the verb's output, sent down the pipeline so scripts can capture it.</summary>
     public void Out(string line) => Cmdlet.WriteObject(line);
 

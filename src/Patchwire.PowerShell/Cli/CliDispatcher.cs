@@ -22,10 +22,10 @@ internal static class CliDispatcher
     /// Runs the verb. Any failure becomes one concise error through the module's error map (so $? is False), sets
     /// $LASTEXITCODE, and in a pwsh that runs a script and exits, the process exit code (<see cref="ScriptHost"/>).
     /// </summary>
-    public static void Run(PatchwireCmdlet cmdlet, string tool, string[]? arguments)
+    public static void Run(PatchwireCmdlet cmdlet, string tool, string[]? arguments, IReadOnlyList<string>? input = null)
     {
         var args = arguments ?? Array.Empty<string>();
-        var context = new CliContext(cmdlet, tool);
+        var context = new CliContext(cmdlet, tool) { PipelineInput = input ?? Array.Empty<string>() };
         var exitCode = 0;
         var command = tool;
         try

@@ -12,12 +12,23 @@ namespace Patchwire.PowerShell.Cli;
 [Example("patchwire --help", "Lists the verbs.")]
 [Example("patchwire setup --token pw_0123...", "Saves a token for this laptop.")]
 [Example("patchwire ask \"add retries to the client\" --yes", "Asks and applies the returned diff without asking.")]
+[Example("Get-Content ~/token.txt | patchwire setup --token-stdin", "Saves a token without it ever appearing on a command line or in the history.")]
 public sealed class InvokePatchwireCliCommand : PatchwireCmdlet
 {
+    private readonly List<string> _input = new();
+
     [Parameter(Position = 0, ValueFromRemainingArguments = true, HelpMessage = "The verb and its arguments.")]
     public string[]? Arguments { get; set; }
 
-    protected override void EndProcessing() => CliDispatcher.Run(this, CliVerbAttribute.Laptop, Arguments);
+    [Parameter(ValueFromPipeline = true, HelpMessage = "Lines piped to the verb: its standard input (setup --token-stdin reads the token from it).")]
+    public string? InputObject { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        if (InputObject is not null) _input.Add(InputObject);
+    }
+
+    protected override void EndProcessing() => CliDispatcher.Run(this, CliVerbAttribute.Laptop, Arguments, _input);
 }
 
 [Cmdlet(VerbsLifecycle.Invoke, "PatchwireAgentCli")]

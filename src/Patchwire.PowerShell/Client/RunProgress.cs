@@ -6,6 +6,7 @@ public sealed class RunProgress(string stage, string message, int? position = nu
     public const string Syncing = "syncing";
     public const string Queued = "queued";
     public const string Asking = "asking";
+    public const string Verifying = "verifying";
     public string Stage { get; } = stage;
     public string Message { get; } = message;
     /// <summary>The place in the agent's queue, for <see cref="Queued"/>.</summary>

@@ -98,6 +98,7 @@ public static class DetachedRunApi
             Elapsed = (info.FinishedAt ?? info.CreatedAt) - info.CreatedAt,
             Stdout = result.Stdout ?? "",
             Stderr = result.Stderr ?? "",
+            Verify = PatchwireVerifyResult.From(result.Verify),
         };
         return run;
     }

@@ -53,6 +53,11 @@ internal static class RunCli
         context.Out($"{run.Id}: succeeded, {result.Files.Length} file(s) changed (+{result.LinesAdded} -{result.LinesRemoved}) in {result.Duration.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture)} s");
         foreach (var f in result.Files) context.Out(ChangeText.FileLine(f));
         if (result.ExitCode != 0) context.Warn($"The AI exited with code {result.ExitCode}.");
+        if (result.Verify is { } verify)
+        {
+            if (verify.Passed) context.Out($"Verify {verify}.");
+            else context.Warn($"The agent's verify command {verify}.");
+        }
         return result.ExitCode == 0 ? 0 : 1;
     }
 }
@@ -110,9 +115,9 @@ public sealed class WaitCliVerb : ICliVerb, ICliVerbOptions
 [CliVerb(CliVerbAttribute.Laptop, "result", "show a finished detached run's diff; --apply applies it")]
 public sealed class ResultCliVerb : ICliVerb, ICliVerbOptions
 {
-    public string Usage => "usage: patchwire result RUN_ID [--apply] [--path PROJECT_DIR]\n  Prints the run's summary and diff; --apply applies the diff to the project (git apply, 3-way when needed).";
+    public string Usage => "usage: patchwire result RUN_ID [--apply [--force]] [--path PROJECT_DIR]\n  Prints the run's summary and diff; --apply applies the diff to the project (git apply, 3-way when needed);\n  a change whose verify failed (PW_VERIFY_CMD) is applied only with --force.";
     public IEnumerable<string> ValueOptions => new[] { "--path" };
-    public IEnumerable<string> Flags => new[] { "--apply" };
+    public IEnumerable<string> Flags => new[] { "--apply", "--force" };
 
     public int Run(CliContext context, CliArgs args)
     {
@@ -129,6 +134,8 @@ public sealed class ResultCliVerb : ICliVerb, ICliVerbOptions
             return code;
         }
         if (result.ExitCode != 0) throw new CliFailure("not applied because the AI exited with a non-zero code; review with 'patchwire result " + id + "'");
+        if (!result.VerifyPassed && !args.Flag("--force"))
+            throw new CliFailure($"not applied because the agent's verify command {result.Verify}; review with 'patchwire result {id}', or add --force to apply anyway");
         try
         {
             ChangeText.PrintApplied(context, PatchApplier.Apply(settings.ProjectRoot, result.Diff));

@@ -6,11 +6,12 @@ namespace Patchwire.PowerShell.Patch;
 [CliVerb(CliVerbAttribute.Laptop, "apply", "apply a saved patch (default .patchwire/last.patch)")]
 public sealed class ApplyCliVerb : ICliVerb, ICliVerbOptions
 {
-    public string Usage => "usage: patchwire apply [PATCH] [--include PATTERN[,PATTERN...]] [--path PROJECT_DIR]\n" +
+    public string Usage => "usage: patchwire apply [PATCH] [--include PATTERN[,PATTERN...]] [--path PROJECT_DIR] [--json]\n" +
                            "  Applies PATCH (default .patchwire/last.patch; every run's patch is under .patchwire/patches/) all or nothing,\n" +
-                           "  with a 3-way merge when your tree moved; a patch already applied is reported and changes nothing.";
+                           "  with a 3-way merge when your tree moved; a patch already applied is reported and changes nothing.\n" +
+                           "  --json  one JSON document {projectRoot, patch, method, files, linesAdded, linesRemoved}, nothing else";
     public IEnumerable<string> ValueOptions => new[] { "--include", "--path" };
-    public IEnumerable<string> Flags => Array.Empty<string>();
+    public IEnumerable<string> Flags => new[] { "--json" };
 
     public int Run(CliContext context, CliArgs args)
     {
@@ -22,7 +23,9 @@ public sealed class ApplyCliVerb : ICliVerb, ICliVerbOptions
         var patch = PatchSelection.Select(file.Diff, include, out var chosen);
         if (chosen.Count == 0)
             throw new CliFailure(include is { Length: > 0 } ? "--include matched none of the files in the patch; nothing applied" : $"{file.Source} holds no git diff; nothing applied");
-        ChangeText.PrintApplied(context, PatchFile.Apply(file, patch));
+        var applied = PatchFile.Apply(file, patch);
+        if (args.Flag("--json")) CliJson.Write(context, CliJson.Applied(applied, file.Source));
+        else ChangeText.PrintApplied(context, applied);
         return 0;
     }
 }

@@ -29,6 +29,7 @@ public sealed class ProtocolTests
     {
         [EventTypes.Queued] = typeof(QueuedEvent),
         [EventTypes.Accepted] = typeof(AcceptedEvent),
+        [EventTypes.Verifying] = typeof(VerifyingEvent),
         [EventTypes.Result] = typeof(ResultEvent),
         [EventTypes.Error] = typeof(ErrorEvent),
         [EventTypes.ChatTurnStart] = typeof(ChatTurnStartEvent),
@@ -56,6 +57,12 @@ public sealed class ProtocolTests
         {
             Diff = "diff --git a/f b/f\n+x\n", Files = { "f", "new name" }, DurationMs = 42, Stdout = "said \"hi\" ✓", Stderr = "warn", ExitCode = 3, Baseline = new string('a', 40),
             Changes = { new FileChangeInfo { Path = "f", Status = "M", Additions = 1, Deletions = 0 }, new FileChangeInfo { Path = "new name", Status = "R", OldPath = "old name", Additions = null, Deletions = null } },
+        } },
+        new object[] { new VerifyingEvent() },
+        new object[] { new ResultEvent
+        {
+            Diff = "diff --git a/f b/f\n+x\n", Files = { "f" }, DurationMs = 7, ExitCode = 0,
+            Verify = new VerifyInfo { Passed = false, ExitCode = -1, DurationMs = 300000, Output = "[patchwire: output truncated: …]\nFAIL ✗", TimedOut = true },
         } },
         new object[] { new ErrorEvent { Code = ErrorCodes.RunFailed, Message = "timed out" } },
         new object[] { new ErrorEvent { Code = ErrorCodes.TurnFailed, Message = "ai died", Recoverable = false } },
