@@ -6,6 +6,7 @@
     two developers with their own laptop folders and tokens, concurrent asks that queue, a diff previewed
     and applied locally, a verify step the agent runs on every change (one passes, one fails and is kept back),
     a chat turn, a policy refusal, then the queue, the audit log and usage as objects,
+    the agent serving HTTPS (a certificate the demo makes, trusted through PW_AGENT_CA) and the service unit it would install,
     and a detached run collected as a PowerShell job from a new pwsh, with the webhook the box sends when it ends.
 #>
 param([Parameter(Mandatory)] [string] $ModulePath)
@@ -52,10 +53,28 @@ New-Item -ItemType Directory -Path $boxHome -Force | Out-Null
 $agent = $null
 $hook = $null
 $saved = @{}
-foreach ($name in 'PW_HOME', 'PW_TOKEN', 'PW_USER', 'PW_AGENT_URL') { $saved[$name] = [Environment]::GetEnvironmentVariable($name); Remove-Item "env:$name" -ErrorAction SilentlyContinue }
+foreach ($name in 'PW_HOME', 'PW_TOKEN', 'PW_USER', 'PW_AGENT_URL', 'PW_AGENT_CA', 'PW_TLS_CERT', 'PW_TLS_KEY') { $saved[$name] = [Environment]::GetEnvironmentVariable($name); Remove-Item "env:$name" -ErrorAction SilentlyContinue }
 $savedLocation = Get-Location
 try {
-    Step "The box: an agent on loopback, 1 run at a time (so asks queue), its AI a bundled stand-in script"
+    Step "The box: an HTTPS agent on loopback, 1 run at a time (so asks queue), its AI a bundled stand-in script"
+    # A team would use its own CA or a real certificate; the demo makes a self-signed one for 127.0.0.1 and localhost,
+    # and the laptops trust it through PW_AGENT_CA (in addition to the system's store; nothing skips verification).
+    $tlsDir = Join-Path $boxHome 'tls'
+    New-Item -ItemType Directory -Path $tlsDir -Force | Out-Null
+    $rsa = [System.Security.Cryptography.RSA]::Create(2048)
+    $request = [System.Security.Cryptography.X509Certificates.CertificateRequest]::new('CN=patchwire-demo-box', $rsa,
+        [System.Security.Cryptography.HashAlgorithmName]::SHA256, [System.Security.Cryptography.RSASignaturePadding]::Pkcs1)
+    $san = [System.Security.Cryptography.X509Certificates.SubjectAlternativeNameBuilder]::new()
+    $san.AddDnsName('localhost'); $san.AddIpAddress([System.Net.IPAddress]::Loopback)
+    $request.CertificateExtensions.Add($san.Build())
+    $request.CertificateExtensions.Add([System.Security.Cryptography.X509Certificates.X509BasicConstraintsExtension]::new($false, $false, 0, $true))
+    $certificate = $request.CreateSelfSigned([DateTimeOffset]::UtcNow.AddMinutes(-5), [DateTimeOffset]::UtcNow.AddDays(30))
+    $certFile = Join-Path $tlsDir 'agent.crt'
+    $keyFile = Join-Path $tlsDir 'agent.key'
+    [IO.File]::WriteAllText($certFile, $certificate.ExportCertificatePem())
+    [IO.File]::WriteAllText($keyFile, $rsa.ExportPkcs8PrivateKeyPem())
+    if (-not $IsWindows) { [IO.File]::SetUnixFileMode($keyFile, [IO.UnixFileMode]'UserRead, UserWrite') }
+    $env:PW_AGENT_CA = $certFile
     $psi = [System.Diagnostics.ProcessStartInfo]::new($dotnet)
     $psi.ArgumentList.Add((Join-Path $moduleDir 'agent/patchwire-agent.dll'))
     $psi.ArgumentList.Add('serve')
@@ -63,6 +82,8 @@ try {
     $psi.UseShellExecute = $false
     $psi.Environment['PW_HOME'] = $boxHome
     $psi.Environment['PW_AGENT_PORT'] = '0'
+    $psi.Environment['PW_TLS_CERT'] = $certFile
+    $psi.Environment['PW_TLS_KEY'] = $keyFile
     $psi.Environment['PW_AI_BIN'] = $dotnet
     $psi.Environment['PW_AI_ARGS'] = (@($pwshPrefix | ForEach-Object { "`"$_`"" }) + @('-NoProfile', '-NonInteractive', '-File', "`"$(Join-Path $moduleDir 'demo/stand-in-ai.ps1')`"")) -join ' '
     $psi.Environment['PW_DEMO_AI_SECONDS'] = '1'
@@ -92,14 +113,15 @@ try {
     $ana = New-PatchwireUser ana
     $ben = New-PatchwireUser ben
     Get-PatchwireUser | Format-Table | Out-Host
-    Invoke-RestMethod "$url/health" | ConvertTo-Json -Compress | Out-Host
+    Write-Host "The agent serves $url with the certificate '$($certificate.Subject)' (expires $($certificate.NotAfter.ToString('yyyy-MM-dd'))); PW_AGENT_CA=$certFile"
 
     Step 'A disabled user gets 403 on the very next request; enabling works at once too'
     Disable-PatchwireUser ben
-    try { Invoke-RestMethod "$url/me" -Headers @{ Authorization = "Bearer $($ben.Token)" } | Out-Null }
-    catch { Write-Host "ben: $([int]$_.Exception.Response.StatusCode) $($_.ErrorDetails.Message | ConvertFrom-Json | ConvertTo-Json -Compress)" }
+    $env:PW_AGENT_URL = $url; $env:PW_TOKEN = $ben.Token          # ben's token, as his laptop will send it
+    try { Get-PatchwireIdentity -ErrorAction Stop | Out-Null } catch { Write-Host "ben: $($_.Exception.Message)" }
     Enable-PatchwireUser ben
-    Write-Host "ben: $(Invoke-RestMethod "$url/me" -Headers @{ Authorization = "Bearer $($ben.Token)" } | ConvertTo-Json -Compress)"
+    Get-PatchwireIdentity | Out-Host
+    Remove-Item env:PW_AGENT_URL, env:PW_TOKEN
 
     Step 'Each developer sets up their laptop once: patchwire setup --token … (checked with GET /me)'
     $laptops = @{}
@@ -174,10 +196,11 @@ try {
     $env:PW_HOME = $boxHome
     Set-PatchwireUserPolicy ben -Project 'docs-*' -RateLimit 50 -Per 1h
     Get-PatchwireUserPolicy | Out-Host
-    try {
-        Invoke-RestMethod "$url/ask" -Method Post -Headers @{ Authorization = "Bearer $($ben.Token)" } -ContentType 'application/json' -Body '{"prompt":"x","project":"team-app"}' | Out-Null
-    }
-    catch { $body = $_.ErrorDetails.Message | ConvertFrom-Json; Write-Host "ben: $([int]$_.Exception.Response.StatusCode) error=$($body.error) message=`"$($body.message)`"" }
+    $env:PW_HOME = Join-Path $laptops.ben '.patchwire'
+    Push-Location $benProject
+    try { Invoke-PatchwireAsk 'tidy the client' -ErrorAction Stop | Out-Null } catch { Write-Host "ben: $($_.Exception.Message)" }
+    Pop-Location
+    $env:PW_HOME = $boxHome
     Set-PatchwireUserPolicy ben -ClearProjects -ClearRateLimit
     $env:PW_HOME = $laptopHome
 
@@ -221,6 +244,10 @@ try {
     }
     else { Write-Host 'No webhook within 30 s.' -ForegroundColor Red }
     Remove-Job $job -Force
+
+    Step 'Running the box for real: the user service it would install with these settings (--print changes nothing)'
+    $env:PW_HOME = $boxHome; $env:PW_TLS_CERT = $certFile; $env:PW_TLS_KEY = $keyFile
+    patchwire-agent install --user --print | Out-Host
 }
 finally {
     Set-Location $savedLocation
