@@ -35,7 +35,7 @@ public sealed class DetachedRunOptions
         return new DetachedRunOptions
         {
             Retention = TimeSpan.FromHours(hours),
-            StoreFile = Path.Combine(agent.StateDirectory, "detached-runs.db"),
+            StoreFile = StateDatabase.FileOf(agent),
             NotifyWebhook = webhook,
             NotifyFormat = format,
         };
