@@ -7,7 +7,7 @@ namespace Patchwire.Tests.ChatTurns;
 /// What a chat AI writes is bounded like /ask's stdout: a line without end and a reply without end each stop the AI,
 /// fail the turn with a message saying which, restore the checkout, and never take the agent's memory with them.
 /// </summary>
-public sealed class ChatOutputLimitTests
+public sealed class ChatOutputLimitTests(Xunit.Abstractions.ITestOutputHelper output)
 {
     /// <summary>The agent's peak resident memory so far (VmHWM), in bytes.</summary>
     private static long PeakRss(int pid)
@@ -38,6 +38,7 @@ public sealed class ChatOutputLimitTests
         Assert.Equal("here it comes", flood.Text);
         Assert.DoesNotContain(flood.Events, e => ChatStream.Type(e) is "chat_diff" or "chat_done");
         var peak = PeakRss(bed.Agent.Pid);
+        output.WriteLine($"agent peak RSS (VmHWM) after a 400 MiB line: {peak / (1024 * 1024)} MiB");
         Assert.True(peak < 300L * 1024 * 1024, $"agent peak RSS {peak / (1024 * 1024)} MB");
 
         CheckoutAssert.SameTree(before, repo.Path);

@@ -106,7 +106,7 @@ public sealed class SessionStoreTests
             Assert.Contains("Nothing was changed", output);
             Assert.DoesNotContain("   at ", output);
             Assert.Equal(text, File.ReadAllText(file));
-            Assert.Empty(Directory.GetFiles(home.Path, "agent-sessions.json.*"));
+            Assert.Equal(new[] { file }, Directory.GetFiles(home.Path, "agent-sessions*")); // no backup, no copy set aside
             Assert.False(File.Exists(StateStore.FileIn(home.Path)));
         }
     }
