@@ -104,10 +104,11 @@ Describe 'Chat as a developer meets it' {
     }
 
     It 'the session verbs refuse a missing, extra or malformed id with usage (exit 2) and have --help' {
-        foreach ($line in 'session-status', 'session-status nope', "session-status $([guid]::NewGuid()) $([guid]::NewGuid())", 'delete-session', 'delete-session {0}', 'delete-session 1234') {
-            Invoke-ChildPwsh -NoProfile -NonInteractive -Command "Set-Location '$Project'; Import-Module '$Manifest'; patchwire $line; exit `$LASTEXITCODE" 2>$null | Out-Null
-            $LASTEXITCODE | Should -Be 2 -Because $line
-        }
+        # One child process for all of them: each verb sets $LASTEXITCODE, which the child prints.
+        $lines = 'session-status', 'session-status nope', "session-status $([guid]::NewGuid()) $([guid]::NewGuid())", 'delete-session', 'delete-session {0}', 'delete-session 1234'
+        $script = ($lines | ForEach-Object { "patchwire $_ 2>`$null; `"`$LASTEXITCODE`"" }) -join '; '
+        $codes = Invoke-ChildPwsh -NoProfile -NonInteractive -Command "Set-Location '$Project'; Import-Module '$Manifest'; $script"
+        $codes | Should -Be @('2', '2', '2', '2', '2', '2')
         (patchwire session-status --help) -join "`n" | Should -Match 'GET /session/UUID/status'
         (patchwire delete-session --help) -join "`n" | Should -Match 'DELETE /session/UUID'
     }
