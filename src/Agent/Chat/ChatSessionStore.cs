@@ -211,7 +211,7 @@ public sealed class ChatSessionStore : IDisposable
                 session.LastActiveAt = DateTimeOffset.UtcNow;
                 Update(session);
             }
-            catch (SqliteException ex)
+            catch (Exception ex) when (ex is SqliteException or InvalidOperationException) // a full disk; the store closed at shutdown
             {
                 _log.LogError("Could not save chat session {Uuid} of {User} in {Path}: {Message}", uuid, user, _databaseFile, ex.Message);
             }
