@@ -73,7 +73,7 @@ public sealed class ChatTurn(string user, ChatRequest request, RunTarget target,
     private int Index => session.TurnCount;
 
     /// <summary>
-    /// The AI session to resume, checked again as the last step before argv: agent-sessions.json may hold an id from
+    /// The AI session to resume, checked again as the last step before argv: the store (or a file it was moved from) may hold an id from
     /// an older agent.
     /// </summary>
     private string? Resumed => ChatRequest.IsUuid(session.AiSessionId) ? session.AiSessionId : null;
