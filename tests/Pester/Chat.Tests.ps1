@@ -93,7 +93,7 @@ Describe 'Chat as a developer meets it' {
             patchwire delete-session $turn.SessionId | Should -Be "Deleted chat session $($turn.SessionId)."
             $LASTEXITCODE | Should -Be 0
             # Gone: status fails (exit 1) naming the session; deleting again is fine, as upstream's DELETE.
-            $err = patchwire session-status $turn.SessionId 2>&1
+            $err = & { $ErrorActionPreference = 'Continue'; patchwire session-status $turn.SessionId 2>&1 }
             $LASTEXITCODE | Should -Be 1
             ($err -join "`n") | Should -Match "no chat session $($turn.SessionId) of yours"
             patchwire delete-session $turn.SessionId | Out-Null

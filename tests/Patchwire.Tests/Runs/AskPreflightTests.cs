@@ -119,7 +119,11 @@ public sealed class AskPreflightTests
             {
                 var text = await response.Content.ReadAsStringAsync();
                 Assert.True(response.StatusCode == HttpStatusCode.BadRequest, $"{response.RequestMessage!.RequestUri} {name}: {response.StatusCode} {text}");
-                Assert.Equal("{\"error\":\"invalid project name\"}", text);
+                // /chat's error bodies carry upstream's ok/code too.
+                var expected = response.RequestMessage.RequestUri!.AbsolutePath == "/chat"
+                    ? "{\"error\":\"invalid project name\",\"ok\":false,\"code\":\"invalid_project_name\"}"
+                    : "{\"error\":\"invalid project name\"}";
+                Assert.Equal(expected, text);
             }
         }
 
