@@ -4,7 +4,8 @@
 .DESCRIPTION
     An agent whose "AI" is demo/stand-in-ai.ps1 (a script that edits files deterministically, not an AI),
     two developers with their own laptop folders and tokens, concurrent asks that queue, a diff previewed
-    and applied locally, a chat turn, a policy refusal, then the queue, the audit log and usage as objects.
+    and applied locally, a chat turn, a policy refusal, then the queue, the audit log and usage as objects,
+    and a detached run collected as a PowerShell job from a new pwsh, with the webhook the box sends when it ends.
 #>
 param([Parameter(Mandatory)] [string] $ModulePath)
 
@@ -48,6 +49,7 @@ $work = Join-Path ([IO.Path]::GetTempPath()) ("patchwire-demo-" + [guid]::NewGui
 $boxHome = Join-Path $work 'box'
 New-Item -ItemType Directory -Path $boxHome -Force | Out-Null
 $agent = $null
+$hook = $null
 $saved = @{}
 foreach ($name in 'PW_HOME', 'PW_TOKEN', 'PW_USER', 'PW_AGENT_URL') { $saved[$name] = [Environment]::GetEnvironmentVariable($name); Remove-Item "env:$name" -ErrorAction SilentlyContinue }
 $savedLocation = Get-Location
@@ -72,6 +74,9 @@ try {
     $psi.Environment['PW_MAX_CONCURRENT_TOTAL'] = '1'
     $psi.Environment['PW_MAX_CONCURRENT_PER_USER'] = '1'
     $psi.Environment['PW_LAST_SEEN_FLUSH_SEC'] = '1'
+    # The detached-run step near the end: a tiny local listener receives the webhook the agent POSTs when a run ends.
+    $hook = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0); $hook.Start()
+    $psi.Environment['PW_NOTIFY_WEBHOOK'] = "http://127.0.0.1:$($hook.LocalEndpoint.Port)/patchwire-runs"
     $agent = [System.Diagnostics.Process]::Start($psi)
     $line = $agent.StandardOutput.ReadLine()
     Write-Host $line
@@ -174,11 +179,44 @@ try {
     Get-PatchwireUsage | Out-Host                          # per user: requests, lines, tokens, cost, time
     patchwire-agent usage --by project | Out-Host
     Get-PatchwireUser | Format-Table | Out-Host
+
+    # --- Detached runs (issue 13): one contiguous block ---
+    Step 'A detached run: Start-PatchwireAsk returns a PowerShell job at once; the run goes on on the box without the laptop'
+    $env:PW_HOME = $anaEnv.PW_HOME
+    Set-Location $anaProject
+    $job = Start-PatchwireAsk 'write the release notes' -ProgressAction SilentlyContinue
+    $job | Format-Table Id, Name, PSJobTypeName, State, Project | Out-Host
+    Write-Host 'A new pwsh (as after closing the lid) finds it with Get-Job through the agent, receives the result and applies it:'
+    $later = Start-Child $anaEnv "Set-Location '$anaProject'; `$j = Get-Job -Name 'Patchwire-*'; `$j | Format-Table Name, State, Location | Out-String; `$j | Wait-Job | Receive-Job | Invoke-PatchwirePatch -Confirm:`$false | Format-Table Method, Files | Out-String" 'ana, later'
+    $later.Process.WaitForExit()
+    Write-Host $later.Stdout.Result.TrimEnd()
+    if ($later.Stderr.Result.Trim()) { Write-Host $later.Stderr.Result.TrimEnd() -ForegroundColor Red }
+    Write-Host "The box POSTed to PW_NOTIFY_WEBHOOK when the run ended (user, project, state, files, duration; never the prompt or the diff):"
+    $accept = $hook.AcceptTcpClientAsync()
+    if ($accept.Wait([TimeSpan]::FromSeconds(30))) {
+        $client = $accept.Result
+        $stream = $client.GetStream()
+        $reader = [System.IO.StreamReader]::new($stream, [System.Text.Encoding]::UTF8, $false, 4096, $true)
+        $request = $reader.ReadLine()
+        $length = 0
+        while (($header = $reader.ReadLine())) { if ($header -match '^Content-Length:\s*(\d+)') { $length = [int]$Matches[1] } }
+        $buffer = [char[]]::new($length)
+        $read = 0
+        while ($read -lt $length) { $read += $reader.Read($buffer, $read, $length - $read) }
+        $reply = [System.Text.Encoding]::ASCII.GetBytes("HTTP/1.1 204 No Content`r`nConnection: close`r`n`r`n")
+        $stream.Write($reply, 0, $reply.Length)
+        $client.Dispose()
+        Write-Host "$request"
+        Write-Host (-join $buffer)
+    }
+    else { Write-Host 'No webhook within 30 s.' -ForegroundColor Red }
+    Remove-Job $job -Force
 }
 finally {
     Set-Location $savedLocation
     foreach ($kv in $saved.GetEnumerator()) { if ($null -eq $kv.Value) { Remove-Item "env:$($kv.Key)" -ErrorAction SilentlyContinue } else { Set-Item "env:$($kv.Key)" $kv.Value } }
     if ($agent -and -not $agent.HasExited) { $agent.Kill($true); $agent.WaitForExit() }
+    if ($hook) { $hook.Stop() }
     Remove-Item $work -Recurse -Force -ErrorAction SilentlyContinue
 }
 Write-Host ''

@@ -8,12 +8,14 @@ namespace Patchwire.PowerShell.Ask;
 
 [Cmdlet(VerbsLifecycle.Invoke, "PatchwireAsk", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
 [OutputType(typeof(PatchwireAskResult))]
+[OutputType(typeof(DetachedRuns.PatchwireJob))]
 [Synopsis("Asks the team's Patchwire agent to change this project and returns the diff as an object; -Apply applies it.")]
 [Description("Syncs the project's working tree to the agent (tracked and untracked, never ignored files), sends the prompt with POST /ask, shows progress (Syncing…, Queued — position N…, Asking Patchwire…) and returns a PatchwireAskResult: Diff, Files (Path, Status, LinesAdded, LinesRemoved), ExitCode, Duration, QueueWait, Stdout, Stderr, Baseline, Project. The result's Reply is the AI's answer in words (its standard output). With -Apply the diff is applied to your working tree after ShouldProcess (-Confirm): 'git apply --check' then 'git apply'; when your tree moved since the sync, a 3-way merge; never half applied. A run is never lost: when the diff is not applied (declined, -Confirm without a terminal, a conflict, the AI exited non-zero, Ctrl+C at the prompt) it is saved to .patchwire/patches/<time>-<run id>.patch (the newest 20 kept; .patchwire/last.patch is a copy of the newest), SavedPatch says where, and the result is still returned. -WhatIf sends nothing: it only says what the ask would do. -Verbose shows each step (sync, queue, run, apply). An 'error' from the agent is a terminating error with its code. Ctrl+C cancels: the agent drops the request from its queue or stops the run. Settings come from the environment, patchwire.yml and $PW_HOME/env (see Get-PatchwireConfiguration).")]
 [Example("Invoke-PatchwireAsk 'add a --verbose flag to the CLI'", "Syncs, asks and shows a summary of the changed files; nothing is applied.")]
 [Example("$r = Invoke-PatchwireAsk 'fix the failing date test'; $r.Diff; $r | Invoke-PatchwirePatch", "Keeps the result, reads the diff, then applies it.")]
 [Example("Invoke-PatchwireAsk 'rename Foo to Bar everywhere' -Apply -Confirm", "Asks and applies after confirmation.")]
 [Example("'add docs to api.py', 'add tests for api.py' | Invoke-PatchwireAsk -Path ~/src/team-app", "Two asks in a row, prompts from the pipeline.")]
+[Example("$job = Invoke-PatchwireAsk 'upgrade the test framework' -AsJob; $job | Wait-Job | Receive-Job | Invoke-PatchwirePatch", "Runs detached on the agent as a PowerShell job (see Start-PatchwireAsk), then applies the result.")]
 public sealed class InvokePatchwireAskCommand : PatchwireCmdlet
 {
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true, HelpMessage = "What the AI should do to the project.")]
@@ -34,6 +36,9 @@ public sealed class InvokePatchwireAskCommand : PatchwireCmdlet
     [SupportsWildcards]
     public string[]? Include { get; set; }
 
+    [Parameter(HelpMessage = "Run detached on the agent and return a PowerShell job at once (as Start-PatchwireAsk does); Receive-Job yields this cmdlet's result object. Not with -Apply: apply later with Receive-Job | Invoke-PatchwirePatch.")]
+    public SwitchParameter AsJob { get; set; }
+
     protected override void ProcessRecord()
     {
         var folder = SessionState.Path.GetUnresolvedProviderPathFromPSPath(string.IsNullOrEmpty(Path) ? "." : Path);
@@ -42,7 +47,12 @@ public sealed class InvokePatchwireAskCommand : PatchwireCmdlet
         // -WhatIf: the ask itself changes the agent (sync, a run, an audit line), so nothing is sent at all.
         if (WhatIfRequested())
         {
-            ShouldProcess(settings.ProjectRoot, $"Sync '{settings.Project}' to {settings.AgentUrl}, run the AI on it{(Apply ? " and apply the returned diff" : "")}");
+            ShouldProcess(settings.ProjectRoot, $"Sync '{settings.Project}' to {settings.AgentUrl}, run the AI on it{(AsJob ? " as a job" : Apply ? " and apply the returned diff" : "")}");
+            return;
+        }
+        if (AsJob)
+        {
+            StartJob(settings);
             return;
         }
 
@@ -86,6 +96,24 @@ public sealed class InvokePatchwireAskCommand : PatchwireCmdlet
         }
         ApplyStep.ApplyAndWrite(this, result, Include, files => $"Apply the diff ({files})",
             holdBack: result.ExitCode == 0 ? null : $"Not applied because the AI exited with code {result.ExitCode}");
+    }
+
+    /// <summary>-AsJob: sync, POST /runs, and a PatchwireJob whose Receive-Job yields the result this cmdlet would have returned.</summary>
+    private void StartJob(ClientSettings settings)
+    {
+        if (Apply)
+            ThrowTerminatingError(Errors.Make("-AsJob returns before the result exists, so it cannot be applied yet: Receive-Job $job | Invoke-PatchwirePatch applies it later.", "Ask.AsJobWithApply", ErrorCategory.InvalidArgument, settings.Project));
+        DetachedRuns.PatchwireRun run;
+        try
+        {
+            run = Bridge.Run(token => DetachedRuns.DetachedRunApi.StartAsync(settings, Prompt, !NoSync, p => Bridge.Post(() => WriteVerbose(p.Message)), token));
+        }
+        catch (Exception ex) when (ex is PatchwireException)
+        {
+            ThrowTerminatingError(Errors.From(AskErrors.Reword(ex, settings, !NoSync), settings.Project));
+            return;
+        }
+        WriteObject(DetachedRuns.PatchwireJobSourceAdapter.Start(this, settings, run));
     }
 
     private bool WhatIfRequested() =>

@@ -86,7 +86,9 @@ public static class DetachedRunApi
         run.Result = new PatchwireAskResult
         {
             Project = info.Project,
-            ProjectRoot = settings.ProjectRoot,
+            // Runs of another project than the folder the settings came from (GET /runs lists them all) carry no folder:
+            // Invoke-PatchwirePatch then applies to the folder it is run in, or -ProjectPath.
+            ProjectRoot = info.Project == settings.Project ? settings.ProjectRoot : "",
             Baseline = result.Baseline,
             Diff = result.Diff ?? "",
             Files = UnifiedDiff.Files(result.Diff ?? "").ToArray(),

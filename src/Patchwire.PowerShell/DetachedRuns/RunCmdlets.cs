@@ -42,11 +42,12 @@ public abstract class PatchwireRunCmdlet : PatchwireCmdlet
 }
 
 [Cmdlet(VerbsLifecycle.Start, "PatchwireAsk", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low)]
-[OutputType(typeof(PatchwireRun))]
-[Synopsis("Starts an ask that runs on the agent without you: returns a run object at once; collect it later, from any session.")]
-[Description("Syncs the project like Invoke-PatchwireAsk, then POST /runs: the agent queues and runs the prompt under the same caps, sandbox and audit as /ask, and keeps the result for PW_RUN_RETENTION_HOURS (default 72) even if you disconnect, close pwsh or the agent restarts after it finished. Returns a PatchwireRun (Id, State, Position...). Follow it with Get-PatchwireRun, Wait-PatchwireRun (which returns the run with its Result, the same object Invoke-PatchwireAsk returns) and Stop-PatchwireRun.")]
-[Example("$run = Start-PatchwireAsk 'add tests for the parser'", "Starts a detached run; the prompt is not kept on the agent, only its hash.")]
-[Example("'fix lint', 'update docs' | Start-PatchwireAsk | Wait-PatchwireRun | ForEach-Object Result | Invoke-PatchwirePatch -WhatIf", "Starts two runs, waits for both and shows what applying them would do.")]
+[OutputType(typeof(PatchwireJob))]
+[Synopsis("Starts an ask that runs on the agent without you and returns a PowerShell job: Get-Job, Wait-Job, Receive-Job, Stop-Job, from any session.")]
+[Description("Syncs the project like Invoke-PatchwireAsk, then POST /runs: the agent queues and runs the prompt under the same caps, sandbox and audit as /ask, and keeps the result for PW_RUN_RETENTION_HOURS (default 72) even if you disconnect, close pwsh or the agent restarts after it finished. Returns a PatchwireJob (PSJobTypeName PatchwireJob, named Patchwire-<first 8 characters of the run id>; RunId, Project and Run, the run as last seen). Receive-Job yields the run's result, the same object Invoke-PatchwireAsk returns (ready for Invoke-PatchwirePatch); a failed run is an error, a cancelled one a Stopped job; Stop-Job cancels the run on the agent. A new session finds your runs again with Get-Job once the module is imported (it asks the agent of the current folder's settings, GET /runs); Remove-Job forgets a job in this session only. Get-PatchwireRun, Wait-PatchwireRun and Stop-PatchwireRun take the job too, for scripts that prefer plain objects.")]
+[Example("Start-PatchwireAsk 'add tests for the parser'", "Starts a detached run; the prompt is not kept on the agent, only its hash.")]
+[Example("'fix lint', 'update docs', 'add tests' | Start-PatchwireAsk; Get-Job -Name 'Patchwire-*' | Wait-Job | Receive-Job | Select-Object -First 1 | Invoke-PatchwirePatch", "Starts three runs (from this or a new pwsh), waits for them and applies the first result.")]
+[Example("'fix lint', 'update docs' | Start-PatchwireAsk | Wait-PatchwireRun | ForEach-Object Result | Invoke-PatchwirePatch -WhatIf", "The same with run objects: starts two runs, waits for both and shows what applying them would do.")]
 public sealed class StartPatchwireAskCommand : PatchwireRunCmdlet
 {
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true, HelpMessage = "What the AI should do to the project.")]
@@ -65,7 +66,7 @@ public sealed class StartPatchwireAskCommand : PatchwireRunCmdlet
         {
             var run = Call(settings, null, (pump, token) => DetachedRunApi.StartAsync(settings, Prompt, !NoSync,
                 p => pump.Post(() => WriteProgress(new ProgressRecord(activity, $"Patchwire: {settings.Project}", p.Message))), token));
-            WriteObject(run);
+            if (run is not null) WriteObject(PatchwireJobSourceAdapter.Start(this, settings, run));
         }
         catch (Exception ex) when (ex is SyncException or GitCommandException)
         {
@@ -87,8 +88,9 @@ public sealed class StartPatchwireAskCommand : PatchwireRunCmdlet
 [Example("Get-PatchwireRun | Where-Object State -eq succeeded | Select-Object -Last 1 | ForEach-Object Result | Invoke-PatchwirePatch", "Applies the newest succeeded run.")]
 public sealed class GetPatchwireRunCommand : PatchwireRunCmdlet
 {
-    [Parameter(Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true, HelpMessage = "The run's id (from Start-PatchwireAsk or 'patchwire ask --detach').")]
+    [Parameter(Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true, HelpMessage = "The run's id ('patchwire ask --detach' prints it), or the job Start-PatchwireAsk returned.")]
     [ValidateNotNullOrEmpty]
+    [RunIdTransformation]
     public string[]? Id { get; set; }
 
     protected override void ProcessRecord()
@@ -113,14 +115,19 @@ public sealed class GetPatchwireRunCommand : PatchwireRunCmdlet
 [Description("Asks the agent about each run every second until it is succeeded, failed or cancelled, and returns it (Result holds what Invoke-PatchwireAsk would have returned). A failed or cancelled run is also a non-terminating error. -Timeout gives up after that long (the run goes on). Ctrl+C stops waiting, not the run.")]
 [Example("Wait-PatchwireRun -Id $run.Id", "Waits for one run.")]
 [Example("Get-PatchwireRun | Wait-PatchwireRun -Timeout 00:10:00", "Waits up to ten minutes for each of your runs.")]
+[Example("Start-PatchwireAsk 'migrate the tests to xunit' | Wait-PatchwireRun -Notify", "Starts a run and shows a desktop notification when it is done.")]
 public sealed class WaitPatchwireRunCommand : PatchwireRunCmdlet
 {
-    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true, HelpMessage = "The run's id.")]
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true, HelpMessage = "The run's id, or its job (Start-PatchwireAsk, Get-Job).")]
     [ValidateNotNullOrEmpty]
+    [RunIdTransformation]
     public string[] Id { get; set; } = Array.Empty<string>();
 
     [Parameter(HelpMessage = "How long to wait for each run (a TimeSpan, or seconds); default: until it finishes.")]
     public TimeSpan? Timeout { get; set; }
+
+    [Parameter(HelpMessage = "Show a desktop notification as each run finishes: BurntToast on Windows when installed, notify-send on Linux, osascript on macOS; else a line on the host. It names the project, state and files changed, never the prompt.")]
+    public SwitchParameter Notify { get; set; }
 
     protected override void ProcessRecord()
     {
@@ -138,6 +145,7 @@ public sealed class WaitPatchwireRunCommand : PatchwireRunCmdlet
                     WriteError(Errors.Make($"Run '{id}' did not finish within {Timeout}; it goes on on the agent (Wait-PatchwireRun again later).", "Run.Timeout", ErrorCategory.OperationTimeout, id));
                 continue;
             }
+            if (Notify) WriteVerbose($"Notified through {DesktopNotifier.Notify(this, run)}.");
             if (run.State != "succeeded")
                 WriteError(Errors.Make($"Run '{id}' {run.State}: {run.Message}", "Run." + (run.ErrorCode ?? run.State), ErrorCategory.InvalidResult, run));
             WriteObject(run);
@@ -153,8 +161,9 @@ public sealed class WaitPatchwireRunCommand : PatchwireRunCmdlet
 [Example("Get-PatchwireRun | Where-Object State -eq queued | Stop-PatchwireRun -WhatIf", "Shows which waiting runs would be cancelled.")]
 public sealed class StopPatchwireRunCommand : PatchwireRunCmdlet
 {
-    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true, HelpMessage = "The run's id.")]
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true, HelpMessage = "The run's id, or its job (Start-PatchwireAsk, Get-Job).")]
     [ValidateNotNullOrEmpty]
+    [RunIdTransformation]
     public string[] Id { get; set; } = Array.Empty<string>();
 
     protected override void ProcessRecord()
@@ -166,5 +175,21 @@ public sealed class StopPatchwireRunCommand : PatchwireRunCmdlet
             var run = Call(settings, id, (_, token) => DetachedRunApi.StopAsync(settings, id, token), terminating: false);
             if (run is not null) WriteObject(run);
         }
+    }
+}
+
+/// <summary>Lets the run cmdlets take a PatchwireJob or PatchwireRun wherever a run id goes (-Id $job, Get-Job | Wait-PatchwireRun).</summary>
+internal sealed class RunIdTransformationAttribute : ArgumentTransformationAttribute
+{
+    public override object Transform(EngineIntrinsics engineIntrinsics, object inputData)
+    {
+        static object One(object? item) => (item is PSObject ps ? ps.BaseObject : item) switch
+        {
+            PatchwireJob job => job.RunId,
+            PatchwireRun run => run.Id,
+            _ => item!,
+        };
+        var data = inputData is PSObject wrapped ? wrapped.BaseObject : inputData;
+        return data is not string && data is System.Collections.IList list ? list.Cast<object?>().Select(One).ToArray() : One(inputData);
     }
 }

@@ -23,11 +23,11 @@ public sealed class DetachedRunCmdletTests
         string[] ids;
         using (var first = bed.Session(token))
         {
-            var started = first.Invoke($"Set-Location '{project.Path}'; 'one', 'two' | Start-PatchwireAsk").Select(o => (PatchwireRun)o.BaseObject).ToList();
+            var started = first.Invoke($"Set-Location '{project.Path}'; 'one', 'two' | Start-PatchwireAsk").Select(o => (PatchwireJob)o.BaseObject).ToList();
             Assert.Equal(2, started.Count);
-            Assert.All(started, r => Assert.Matches("^[0-9a-f]{32}$", r.Id));
+            Assert.All(started, r => Assert.Matches("^[0-9a-f]{32}$", r.RunId));
             Assert.All(started, r => Assert.Equal("team-app", r.Project));
-            ids = started.Select(r => r.Id).ToArray();
+            ids = started.Select(r => r.RunId).ToArray();
             // -WhatIf starts nothing.
             Assert.Empty(first.Invoke("Start-PatchwireAsk 'never' -WhatIf"));
         }
@@ -71,7 +71,7 @@ public sealed class DetachedRunCmdletTests
         var project = bed.CreateProject();
         using var session = bed.Session(ana);
         session.Invoke($"Set-Location '{project.Path}'");
-        var run = (PatchwireRun)session.Invoke("Start-PatchwireAsk block")[0].BaseObject;
+        var run = ((PatchwireJob)session.Invoke("Start-PatchwireAsk block")[0].BaseObject).Run;
         await bed.WaitForNoteAsync("started");
 
         var (_, invalid) = session.Run("Get-PatchwireRun -Id nope");

@@ -11,6 +11,7 @@ namespace Patchwire.Tests.Laptop;
 public sealed class LaptopTestBed : IAsyncDisposable
 {
     private readonly TempDirectory _temp = new("pw-laptop");
+    private Dictionary<string, string?> _agentSettings = new();
 
     private LaptopTestBed() { }
 
@@ -37,8 +38,18 @@ public sealed class LaptopTestBed : IAsyncDisposable
             "PROMPT=$(cat)\n" + aiScript + "\n");
         var settings = new Dictionary<string, string?> { ["PW_AI_BIN"] = "bash", ["PW_AI_ARGS"] = $"'{bed.ScriptPath}'", ["PW_TIMEOUT_SEC"] = "60" };
         if (env is not null) foreach (var (k, v) in env) settings[k] = v;
+        bed._agentSettings = settings;
         bed.Agent = await AgentProcess.StartAsync(bed.AgentHome, settings);
         return bed;
+    }
+
+    /// <summary>kill -9 of the agent, then a new one on the same home and port (so the laptop's settings still name it).</summary>
+    public async Task KillAndRestartAgentAsync()
+    {
+        var port = new Uri(Agent.BaseUrl).Port;
+        Agent.KillHard();
+        await Agent.DisposeAsync();
+        Agent = await AgentProcess.StartAsync(AgentHome, new Dictionary<string, string?>(_agentSettings) { ["PW_AGENT_PORT"] = port.ToString(System.Globalization.CultureInfo.InvariantCulture) });
     }
 
     public void Release(string name) => File.WriteAllText(Path.Combine(Notes, name), "");
