@@ -28,25 +28,10 @@ $work = Join-Path ([IO.Path]::GetTempPath()) ("pw-bench-sandbox-" + [guid]::NewG
 New-Item -ItemType Directory $work | Out-Null
 $token = 'pw_' + ('cd' * 32)
 
+. (Join-Path $PSScriptRoot 'BenchAgent.ps1')
+
 function Start-Agent([string] $HomeDir, [string] $Sandbox) {
-    $psi = [Diagnostics.ProcessStartInfo]::new('dotnet')
-    $psi.ArgumentList.Add($agentDll); $psi.ArgumentList.Add('serve')
-    $psi.RedirectStandardOutput = $true; $psi.RedirectStandardError = $true; $psi.UseShellExecute = $false
-    foreach ($k in @($psi.Environment.Keys)) { if ($k -like 'PW_*') { $psi.Environment.Remove($k) | Out-Null } }
-    $psi.Environment['PW_HOME'] = $HomeDir
-    $psi.Environment['PW_AGENT_HOST'] = '127.0.0.1'
-    $psi.Environment['PW_AGENT_PORT'] = '0'
-    $psi.Environment['PW_AI_BIN'] = 'true'
-    $psi.Environment['PW_AI_CREDENTIALS'] = 'none'
-    $psi.Environment['PW_SANDBOX'] = $Sandbox
-    $p = [Diagnostics.Process]::Start($psi)
-    $deadline = [DateTime]::UtcNow.AddSeconds(60)
-    while ([DateTime]::UtcNow -lt $deadline) {
-        $line = $p.StandardOutput.ReadLine()
-        if ($null -eq $line) { throw "agent exited: $($p.StandardError.ReadToEnd())" }
-        if ($line -match '^patchwire-agent listening on (http://\S+)$') { return @{ Process = $p; Url = $Matches[1] } }
-    }
-    throw 'agent did not start'
+    Start-BenchAgent $agentDll $HomeDir @{ PW_AI_BIN = 'true'; PW_AI_CREDENTIALS = 'none'; PW_SANDBOX = $Sandbox }
 }
 
 function Invoke-Ask($Http, [string] $Url) {
@@ -62,13 +47,6 @@ function Invoke-Ask($Http, [string] $Url) {
     $final = $last | ConvertFrom-Json
     if ($final.type -ne 'result' -or $final.exitCode -ne 0) { throw "ask ended with $last" }
     return @{ AiMs = [double] $final.durationMs; AskMs = $clock.Elapsed.TotalMilliseconds }
-}
-
-function Median([double[]] $Values) {
-    $sorted = $Values | Sort-Object
-    $n = $sorted.Count
-    if ($n % 2) { return $sorted[[int][Math]::Floor($n / 2)] }
-    return ($sorted[$n / 2 - 1] + $sorted[$n / 2]) / 2
 }
 
 $agents = @{}
@@ -121,7 +99,7 @@ try {
     Write-Host $json
 }
 finally {
-    foreach ($a in $agents.Values) { if (-not $a.Process.HasExited) { $a.Process.Kill($true); $a.Process.WaitForExit() } }
+    foreach ($a in $agents.Values) { Stop-BenchAgent $a }
     Remove-Item Env:PW_HOME -ErrorAction SilentlyContinue
     Remove-Item $work -Recurse -Force -ErrorAction SilentlyContinue
 }

@@ -9,6 +9,7 @@ using Patchwire.Agent.DetachedRuns;
 using Patchwire.Agent.Health;
 using Patchwire.Agent.Hosting;
 using Patchwire.Agent.Identity;
+using Patchwire.Agent.Metrics;
 using Patchwire.Agent.Policy;
 using Patchwire.Agent.Runs;
 using Patchwire.Agent.Sync;
@@ -54,6 +55,8 @@ public static class AgentApplication
 
         ServiceHosting.Add(builder.Services);
         builder.Services.AddSingleton(options);
+        // Protocol types (GET /sync, /queue, /runs answers) through Core's source-generated metadata; the rest by reflection.
+        builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, Patchwire.Core.Protocol.ProtocolJsonContext.Default));
         builder.Services.AddSingleton<StartupNotices>();
         builder.Services.AddSingleton<GracefulStop>();
         builder.Services.AddHostedService<AgentStartup>(); // before the port opens: see AgentStartup
@@ -67,12 +70,14 @@ public static class AgentApplication
         builder.Services.AddPatchwireSync();
         builder.Services.AddPatchwireChat();
         builder.Services.AddPatchwireDetachedRuns();
+        builder.Services.AddPatchwireMetrics();
 
         var app = builder.Build();
         app.UseAuthentication();
         app.UseAuthorization();
 
         app.MapGroup("").AllowAnonymous().MapHealthEndpoints();
+        app.MapPatchwireMetrics(); // its own policy: a caller's token over loopback
 
         // Every other route needs a signed-in, enabled user (IdentityModule.CallerPolicy, also the fallback policy, so
         // a route mapped anywhere else needs it too). Checks that must run after authentication and before any

@@ -12,21 +12,10 @@ BeforeAll {
     # A real agent on loopback whose AI is the stand-in for Claude Code used by the chat tests (not an AI: it follows 'say:'/'write:' lines).
     $script:Box = Join-Path $TestDrive 'box'
     $standIn = Join-Path $PSScriptRoot '../fixtures/chat/stand-in-claude.sh'
-    $dotnet = [Environment]::ProcessPath
-    if ([IO.Path]::GetFileNameWithoutExtension($dotnet) -ne 'dotnet') { $dotnet = 'dotnet' }
-    $psi = [System.Diagnostics.ProcessStartInfo]::new($dotnet)
-    $psi.ArgumentList.Add((Join-Path (Split-Path $Manifest) 'agent/patchwire-agent.dll'))
-    $psi.ArgumentList.Add('serve')
-    $psi.RedirectStandardOutput = $true
-    $psi.UseShellExecute = $false
-    $psi.Environment['PW_HOME'] = $Box
-    $psi.Environment['PW_AGENT_PORT'] = '0'
-    # The stand-in and its notes live in TestDrive, which the AI sandbox would hide (the sandbox has its own xunit tests).
-    $psi.Environment['PW_SANDBOX'] = 'off'
-    $psi.Environment['PW_AI_BIN'] = 'bash'
-    $psi.Environment['PW_AI_ARGS'] = "'$standIn' --print --standin-dir '$(Join-Path $TestDrive 'stand-in')'"
-    $script:Agent = [System.Diagnostics.Process]::Start($psi)
-    $script:Url = ((Read-LineWithin $Agent.StandardOutput) -split ' ')[-1]
+    # The stand-in and its notes live in TestDrive, which the AI sandbox would hide (Start-TestAgent sets PW_SANDBOX=off).
+    $started = Start-TestAgent -Manifest $Manifest -AgentHome $Box -AiArgs "'$standIn' --print --standin-dir '$(Join-Path $TestDrive 'stand-in')'"
+    $script:Agent = $started.Process
+    $script:Url = $started.Url
 
     $env:PW_HOME = $Box
     $token = (New-PatchwireUser ana).Token

@@ -32,11 +32,11 @@ public static class ChatEndpoint
         var (session, refusal) = sessions.BeginTurn(user, request.Uuid, request.Project);
         return refusal switch
         {
-            TurnRefusal.InFlight => ApiErrors.Conflict(new ApiError("turn in flight")
+            TurnRefusal.InFlight => ApiErrors.Conflict(new ApiError(HttpErrors.TurnInFlight)
             {
                 Uuid = request.Uuid, Hint = "This session already has a turn queued or running; wait for it to end.",
             }),
-            TurnRefusal.OtherProject => ApiErrors.Conflict(new ApiError("session belongs to another project")
+            TurnRefusal.OtherProject => ApiErrors.Conflict(new ApiError(HttpErrors.SessionOtherProject)
             {
                 Uuid = request.Uuid, Project = session!.Project, Hint = "Start a new session (a new uuid) for this project.",
             }),

@@ -2,6 +2,7 @@ using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Patchwire.Agent.Http;
 using Patchwire.Agent.Runs;
+using Patchwire.Core.Protocol;
 
 namespace Patchwire.Agent.Chat;
 
@@ -14,7 +15,7 @@ public sealed record ChatRequest(string Uuid, string Prompt, string Project, str
     public static bool IsUuid(string? value) => value is not null && UuidShape.IsMatch(value);
 
     public static JsonHttpResult<ApiError> InvalidUuid() =>
-        ApiErrors.BadRequest(new ApiError("invalid session uuid") { Hint = "A session id is a UUID such as 3f2b8a0e-5c1d-4e7a-9b6f-0a1b2c3d4e5f." });
+        ApiErrors.BadRequest(new ApiError(HttpErrors.InvalidSessionUuid) { Hint = "A session id is a UUID such as 3f2b8a0e-5c1d-4e7a-9b6f-0a1b2c3d4e5f." });
 
     /// <summary>Reads the body and checks the fields' presence, types and shapes and the prompt's size; the caller checks the project itself.</summary>
     public static async Task<Checked<ChatRequest>> ReadAsync(HttpContext context, long maxPromptBytes)

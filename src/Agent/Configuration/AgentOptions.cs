@@ -47,6 +47,9 @@ public sealed class AgentOptions
     public long MaxConnections { get; init; } = 4096;
     public int MaxConnectionsPerClient { get; init; } = 2048;
 
+    /// <summary>Each /ask and /runs run works in a folder of its own (RunWorktrees), so runs on one project run side by side. PW_RUN_WORKTREES=on|off, default on.</summary>
+    public bool RunWorktrees { get; init; } = true;
+
     /// <summary>The AI sandbox: PW_SANDBOX, PW_SANDBOX_NETWORK, PW_AI_CREDENTIALS, PW_AI_ENV (SPEC section 14).</summary>
     public SandboxSettings Sandbox { get; init; } = new();
 
@@ -111,6 +114,7 @@ public sealed class AgentOptions
             MaxConnectionsPerClient = Int(env, "PW_MAX_CONNECTIONS_PER_CLIENT", 2048, 1, 1_000_000),
             TlsKeyFile = tlsKey,
             Sandbox = SandboxSettings.FromEnvironment(env),
+            RunWorktrees = OnOff(env, "PW_RUN_WORKTREES", true),
         };
     }
 
@@ -122,6 +126,18 @@ public sealed class AgentOptions
     private static void NotADirectory(string name, string path)
     {
         if (Directory.Exists(path)) throw new ConfigurationException($"{name} '{path}' is a folder; it must name a file.");
+    }
+
+    private static bool OnOff(IDictionary env, string name, bool fallback)
+    {
+        var text = PatchwireHome.Get(env, name)?.Trim().ToLowerInvariant();
+        return text switch
+        {
+            null or "" => fallback,
+            "on" or "1" or "true" => true,
+            "off" or "0" or "false" => false,
+            _ => throw new ConfigurationException($"{name} must be on or off, got '{PatchwireHome.Get(env, name)}'."),
+        };
     }
 
     private static int Int(IDictionary env, string name, int fallback, int min, int max) =>

@@ -14,12 +14,12 @@ public static class StateFolderCheck
     /// <exception cref="ConfigurationException">A folder cannot be created, listed or written; the message is one line naming the setting.</exception>
     public static IReadOnlyList<string> Run(AgentOptions options)
     {
-        Check("PW_HOME", options.Home);
-        Check("PW_PROJECTS_ROOT", options.ProjectsRoot);
-        Check("PW_USERS_FILE", Path.GetDirectoryName(Path.GetFullPath(options.UsersFile))!);
+        var folders = StateLocations.WrittenFolders(options);
+        foreach (var (setting, folder) in folders.Take(folders.Count - 1)) Check(setting, folder);
         try
         {
-            Check("PW_AUDIT_LOG", Path.GetDirectoryName(Path.GetFullPath(options.AuditLog))!);
+            var (auditSetting, auditFolder) = folders[^1];
+            Check(auditSetting, auditFolder);
             return Array.Empty<string>();
         }
         catch (ConfigurationException ex)

@@ -24,7 +24,7 @@ public static class StatePermissions
     {
         if (!OperatingSystem.IsWindows())
         {
-            var folders = new List<string> { options.Home, options.StateDirectory, Path.Combine(options.StateDirectory, "runs"), options.ProjectsRoot };
+            var folders = new List<string> { options.Home, options.StateDirectory, StateLocations.Runs(options), options.ProjectsRoot };
             foreach (var user in Subfolders(options.ProjectsRoot))
             {
                 folders.Add(user);
@@ -34,9 +34,8 @@ public static class StatePermissions
                 if (IsRealFolder(folder)) File.SetUnixFileMode(folder, OwnerOnlyFolder);
         }
 
-        var files = new List<string> { options.UsersFile, options.SessionsFile, options.AuditLog };
-        for (var i = 1; i <= options.AuditLogMaxFiles; i++) files.Add(options.AuditLog + "." + i.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        var runs = Path.Combine(options.StateDirectory, "runs");
+        var files = StateLocations.Files(options).ToList();
+        var runs = StateLocations.Runs(options);
         if (IsRealFolder(runs)) files.AddRange(Directory.EnumerateFiles(runs));
         foreach (var file in files)
             if (File.Exists(file) && new FileInfo(file).LinkTarget is null) OwnerOnly.Apply(file);

@@ -27,6 +27,12 @@ public static partial class DetachedRunEndpoints
         if (!(await Runs.AskRequest.ReadAsync(context, options.MaxPromptBytes)).TryGet(out var request, out var problem)) return problem;
         if (!(await preflight.CheckAsync(user, request.Project, request.Baseline)).TryGet(out var target, out problem)) return problem;
         var run = runs.Start(caller, new AskRun(user, request, target, usage));
+        if (run is null)
+            return ApiErrors.TooManyRequests(new ApiError("too many detached runs")
+            {
+                Message = $"you have {runs.MaxInProgressPerUser} detached run(s) queued or running (PW_MAX_QUEUED_PER_USER)",
+                Hint = "Wait for one to finish (Wait-PatchwireRun, patchwire wait) or cancel one (Stop-PatchwireRun), then start again.",
+            });
         return TypedResults.Json(new RunCreated { Id = run.Id }, statusCode: StatusCodes.Status202Accepted);
     }
 
@@ -40,7 +46,7 @@ public static partial class DetachedRunEndpoints
     {
         if (Find(context, id, store, out var run) is { } problem) return problem;
         if (RunStates.IsFinal(run!.State))
-            return ApiErrors.Conflict(new ApiError("run already finished") { Status = run.State });
+            return ApiErrors.Conflict(new ApiError(HttpErrors.RunAlreadyFinished) { Status = run.State });
         await runs.CancelAsync(run.User, id);
         return Results.Json(store.Find(run.User, id)?.ToInfo(withResult: true));
     }
@@ -57,12 +63,12 @@ public static partial class DetachedRunEndpoints
         var after = 0;
         if (afterText.Length > 0 && (!int.TryParse(afterText, NumberStyles.None, CultureInfo.InvariantCulture, out after)))
         {
-            await ApiErrors.BadRequest("invalid after: expected a whole number of events already seen").ExecuteAsync(context);
+            await ApiErrors.BadRequest(HttpErrors.InvalidAfter).ExecuteAsync(context);
             return;
         }
         if (after > run!.EventCount)
         {
-            await ApiErrors.BadRequest(new ApiError("after is past the last event") { Message = $"the run has {run.EventCount} event(s) so far", Status = run.State }).ExecuteAsync(context);
+            await ApiErrors.BadRequest(new ApiError(HttpErrors.AfterPastLastEvent) { Message = $"the run has {run.EventCount} event(s) so far", Status = run.State }).ExecuteAsync(context);
             return;
         }
 
@@ -97,8 +103,8 @@ public static partial class DetachedRunEndpoints
     private static IResult? Find(HttpContext context, string id, RunStore store, out RunRecord? run)
     {
         run = null;
-        if (!RunId().IsMatch(id)) return ApiErrors.BadRequest("invalid run id");
+        if (!RunId().IsMatch(id)) return ApiErrors.BadRequest(HttpErrors.InvalidRunId);
         run = store.Find(context.User.CallerName(), id);
-        return run is null ? ApiErrors.NotFound("run not found") : null;
+        return run is null ? ApiErrors.NotFound(HttpErrors.RunNotFound) : null;
     }
 }

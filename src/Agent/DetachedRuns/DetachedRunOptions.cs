@@ -12,6 +12,13 @@ public sealed class DetachedRunOptions
     public required string StoreFile { get; init; }
     public Uri? NotifyWebhook { get; init; }
     public string NotifyFormat { get; init; } = "json";
+    /// <summary>
+    /// Detached runs one user may have in progress (queued or running) at once; their prompts are held in memory until
+    /// they end. PW_MAX_QUEUED_PER_USER, default 100 (1 to 100000).
+    /// </summary>
+    public int MaxInProgressPerUser { get; init; } = DefaultMaxInProgressPerUser;
+
+    public const int DefaultMaxInProgressPerUser = 100;
 
     public static DetachedRunOptions FromEnvironment(AgentOptions agent, IDictionary? env = null)
     {
@@ -32,8 +39,15 @@ public sealed class DetachedRunOptions
         if (format is not ("json" or "slack" or "teams"))
             throw new ConfigurationException($"PW_NOTIFY_FORMAT must be json, slack or teams, got '{format}'.");
 
+        var maxText = PatchwireHome.Get(env, "PW_MAX_QUEUED_PER_USER");
+        var maxInProgress = DefaultMaxInProgressPerUser;
+        if (maxText is not null && (!int.TryParse(maxText.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out maxInProgress)
+                                    || maxInProgress < 1 || maxInProgress > 100_000))
+            throw new ConfigurationException($"PW_MAX_QUEUED_PER_USER must be a whole number from 1 to 100000, got '{maxText}'.");
+
         return new DetachedRunOptions
         {
+            MaxInProgressPerUser = maxInProgress,
             Retention = TimeSpan.FromHours(hours),
             StoreFile = StateDatabase.FileOf(agent),
             NotifyWebhook = webhook,

@@ -24,8 +24,22 @@ public sealed class DetachedRunService(
     private readonly ConcurrentDictionary<string, DetachedRun> _live = new(StringComparer.Ordinal);
     private Timer? _sweep;
 
-    /// <summary>Records the run and starts it; the prompt stays in memory (the store gets its hash).</summary>
-    public RunRecord Start(ClaimsPrincipal caller, AskRun ask)
+    private readonly object _starting = new();
+
+    /// <summary>
+    /// Records the run and starts it; the prompt stays in memory (the store gets its hash). Null when the user already
+    /// has <see cref="DetachedRunOptions.MaxInProgressPerUser"/> runs in progress.
+    /// </summary>
+    public RunRecord? Start(ClaimsPrincipal caller, AskRun ask)
+    {
+        lock (_starting)
+        {
+            if (_live.Values.Count(r => r.User == ask.User) >= options.MaxInProgressPerUser) return null;
+            return StartCounted(caller, ask);
+        }
+    }
+
+    private RunRecord StartCounted(ClaimsPrincipal caller, AskRun ask)
     {
         var record = new RunRecord
         {
@@ -41,6 +55,8 @@ public sealed class DetachedRunService(
         run.Completion = Task.Run(() => ExecuteAsync(run, caller, ask));
         return run.Snapshot();
     }
+
+    public int MaxInProgressPerUser => options.MaxInProgressPerUser;
 
     public DetachedRun? Live(string user, string id) =>
         _live.TryGetValue(id, out var run) && run.User == user ? run : null;

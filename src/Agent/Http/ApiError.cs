@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using System.Text.Json.Serialization.Metadata;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Patchwire.Core.Protocol;
 
 namespace Patchwire.Agent.Http;
 
@@ -26,6 +27,12 @@ public sealed record ApiError(
     [JsonPropertyName("limitBytes")] public long? LimitBytes { get; init; }
     [JsonPropertyName("maxBytes")] public long? MaxBytes { get; init; }
     [JsonPropertyName("hint")] public string? Hint { get; init; }
+    /// <summary>A sync whose checkout would pass PW_MAX_CHECKOUT_BYTES or PW_MAX_CHECKOUT_FILES: what it would write, and the limits.</summary>
+    [JsonPropertyName("bytes")] public long? Bytes { get; init; }
+    [JsonPropertyName("files")] public long? Files { get; init; }
+    [JsonPropertyName("setting")] public string? Setting { get; init; }
+    [JsonPropertyName("maxCheckoutBytes")] public long? MaxCheckoutBytes { get; init; }
+    [JsonPropertyName("maxCheckoutFiles")] public long? MaxCheckoutFiles { get; init; }
 
     /// <summary>Default escaping (as every error body has always had: ' is \u0027), nulls left out.</summary>
     internal static readonly JsonSerializerOptions Json = new()
@@ -43,12 +50,14 @@ public static class ApiErrors
 {
     public static JsonHttpResult<ApiError> BadRequest(string error) => new ApiError(error).As(StatusCodes.Status400BadRequest);
     public static JsonHttpResult<ApiError> BadRequest(ApiError error) => error.As(StatusCodes.Status400BadRequest);
-    public static JsonHttpResult<ApiError> Unauthorized() => new ApiError("unauthorized").As(StatusCodes.Status401Unauthorized);
+    public static JsonHttpResult<ApiError> Unauthorized() => new ApiError(HttpErrors.Unauthorized).As(StatusCodes.Status401Unauthorized);
     public static JsonHttpResult<ApiError> Forbidden(string error) => new ApiError(error).As(StatusCodes.Status403Forbidden);
     public static JsonHttpResult<ApiError> NotFound(string error) => new ApiError(error).As(StatusCodes.Status404NotFound);
     public static JsonHttpResult<ApiError> NotFound(ApiError error) => error.As(StatusCodes.Status404NotFound);
     public static JsonHttpResult<ApiError> Conflict(ApiError error) => error.As(StatusCodes.Status409Conflict);
     public static JsonHttpResult<ApiError> PreconditionFailed(ApiError error) => error.As(StatusCodes.Status412PreconditionFailed);
     public static JsonHttpResult<ApiError> TooLarge(ApiError error) => error.As(StatusCodes.Status413PayloadTooLarge);
+    public static JsonHttpResult<ApiError> TooManyRequests(ApiError error) => error.As(StatusCodes.Status429TooManyRequests);
     public static JsonHttpResult<ApiError> Internal(string error) => new ApiError(error).As(StatusCodes.Status500InternalServerError);
+    public static JsonHttpResult<ApiError> InsufficientStorage(ApiError error) => error.As(StatusCodes.Status507InsufficientStorage);
 }

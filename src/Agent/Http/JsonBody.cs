@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Patchwire.Core.Protocol;
 
 namespace Patchwire.Agent.Http;
 
@@ -28,13 +29,13 @@ public sealed class JsonBody
         }
         catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
         {
-            return ApiErrors.TooLarge(new ApiError("request body too large"));
+            return ApiErrors.TooLarge(new ApiError(HttpErrors.RequestBodyTooLarge));
         }
         catch (JsonException)
         {
-            return ApiErrors.BadRequest("invalid body: malformed JSON");
+            return ApiErrors.BadRequest(HttpErrors.InvalidBodyPrefix + "malformed JSON");
         }
-        if (root.ValueKind != JsonValueKind.Object) return ApiErrors.BadRequest("invalid body: expected a JSON object");
+        if (root.ValueKind != JsonValueKind.Object) return ApiErrors.BadRequest(HttpErrors.InvalidBodyPrefix + "expected a JSON object");
         if (FindInvalidText(root, "") is { } bad) return ApiErrors.BadRequest(bad);
         return new JsonBody(root);
     }
@@ -46,11 +47,11 @@ public sealed class JsonBody
     public string RequiredString(string name, bool allowEmpty = false)
     {
         if (Problem is not null) return "";
-        if (!Has(name)) return Reject($"invalid body: missing field '{name}'");
+        if (!Has(name)) return Reject(HttpErrors.InvalidBodyPrefix + $"missing field '{name}'");
         var element = _root.GetProperty(name);
-        if (element.ValueKind != JsonValueKind.String) return Reject($"invalid body: field '{name}' must be a string");
+        if (element.ValueKind != JsonValueKind.String) return Reject(HttpErrors.InvalidBodyPrefix + $"field '{name}' must be a string");
         var value = element.GetString()!;
-        if (!allowEmpty && value.Trim().Length == 0) return Reject($"invalid body: field '{name}' is empty");
+        if (!allowEmpty && value.Trim().Length == 0) return Reject(HttpErrors.InvalidBodyPrefix + $"field '{name}' is empty");
         return value;
     }
 
@@ -61,7 +62,7 @@ public sealed class JsonBody
         var element = _root.GetProperty(name);
         if (element.ValueKind != JsonValueKind.String)
         {
-            Reject($"invalid body: field '{name}' must be a string");
+            Reject(HttpErrors.InvalidBodyPrefix + $"field '{name}' must be a string");
             return null;
         }
         return element.GetString();
@@ -92,7 +93,7 @@ public sealed class JsonBody
                 {
                     string name;
                     try { name = property.Name; }
-                    catch (InvalidOperationException) { return $"invalid body: a field name in {Describe(path)} is not valid Unicode text (invalid UTF-8 or a lone surrogate)"; }
+                    catch (InvalidOperationException) { return HttpErrors.InvalidBodyPrefix + $"a field name in {Describe(path)} is not valid Unicode text (invalid UTF-8 or a lone surrogate)"; }
                     if (FindInvalidText(property.Value, path.Length == 0 ? name : path + "." + name) is { } bad) return bad;
                 }
                 return null;
@@ -103,9 +104,9 @@ public sealed class JsonBody
                 return null;
             case JsonValueKind.String:
                 try { element.GetRawText(); }
-                catch (InvalidOperationException) { return $"invalid body: {Describe(path)} is not valid UTF-8"; }
+                catch (InvalidOperationException) { return HttpErrors.InvalidBodyPrefix + $"{Describe(path)} is not valid UTF-8"; }
                 try { element.GetString(); }
-                catch (InvalidOperationException) { return $"invalid body: {Describe(path)} holds a lone surrogate (a \\uD800-\\uDFFF escape without its pair)"; }
+                catch (InvalidOperationException) { return HttpErrors.InvalidBodyPrefix + $"{Describe(path)} holds a lone surrogate (a \\uD800-\\uDFFF escape without its pair)"; }
                 return null;
             default:
                 return null;

@@ -10,11 +10,7 @@ namespace Patchwire.Agent.Http;
 /// </summary>
 public static class NdjsonResponse
 {
-    /// <summary>The protocol's options, without escaping '+' and friends: diffs are full of them.</summary>
-    private static readonly JsonSerializerOptions EventJson = new(ProtocolJson.Options)
-    {
-        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
-    };
+    private static readonly JsonSerializerOptions EventJson = ProtocolJson.EventLines;
 
     private static readonly byte[] BlankLine = "\n"u8.ToArray();
 

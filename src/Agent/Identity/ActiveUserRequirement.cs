@@ -1,11 +1,12 @@
 using Microsoft.AspNetCore.Authorization;
+using Patchwire.Core.Protocol;
 
 namespace Patchwire.Agent.Identity;
 
 /// <summary>The caller is a user who is not disabled. Failing it answers 403 {"error":"user disabled"}.</summary>
 public sealed class ActiveUserRequirement : IAuthorizationRequirement
 {
-    public const string DisabledReason = "user disabled";
+    public const string DisabledReason = HttpErrors.UserDisabled;
 }
 
 /// <summary>Checks <see cref="ActiveUserRequirement"/> and remembers when each admitted user was last seen.</summary>

@@ -2,6 +2,7 @@ using System.Text.Encodings.Web;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.Extensions.Options;
 using Patchwire.Agent.Http;
+using Patchwire.Core.Protocol;
 
 namespace Patchwire.Agent.Identity;
 
@@ -37,7 +38,7 @@ public sealed class BearerTokenHandler(
     }
 
     protected override Task HandleForbiddenAsync(AuthenticationProperties properties) =>
-        ApiErrors.Forbidden("forbidden").ExecuteAsync(Context);
+        ApiErrors.Forbidden(HttpErrors.Forbidden).ExecuteAsync(Context);
 
     /// <summary>The token of "Bearer TOKEN" (scheme name in any case), or null when the header is missing or has another form.</summary>
     public static string? ReadBearer(HttpRequest request)

@@ -2,6 +2,7 @@ using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Patchwire.Agent.Http;
 using Patchwire.Agent.Identity;
+using Patchwire.Core.Protocol;
 
 namespace Patchwire.Agent.Policy;
 
@@ -41,7 +42,7 @@ public static class PolicyEndpoints
             try { await context.Request.Body.CopyToAsync(buffer, context.RequestAborted); }
             catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
             {
-                return ApiErrors.TooLarge(new ApiError("request body too large"));
+                return ApiErrors.TooLarge(new ApiError(HttpErrors.RequestBodyTooLarge));
             }
             buffer.Position = 0;
             context.Request.Body = buffer;

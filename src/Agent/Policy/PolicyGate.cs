@@ -3,6 +3,7 @@ using System.Text.Encodings.Web;
 using System.Text.Json;
 using Patchwire.Core.Audit;
 using Patchwire.Core.Identity;
+using Patchwire.Core.Protocol;
 
 namespace Patchwire.Agent.Policy;
 
@@ -13,9 +14,9 @@ namespace Patchwire.Agent.Policy;
 /// </summary>
 public sealed class PolicyGate(RateLimiter rateLimiter, BudgetLedger ledger, TimeProvider clock)
 {
-    public const string ProjectNotAllowed = "project_not_allowed";
-    public const string RateLimited = "rate_limited";
-    public const string BudgetExceeded = "budget_exceeded";
+    public const string ProjectNotAllowed = HttpErrors.ProjectNotAllowed;
+    public const string RateLimited = HttpErrors.RateLimited;
+    public const string BudgetExceeded = HttpErrors.BudgetExceeded;
 
     /// <param name="project">The project the request names, or null when it names none readable (the endpoint then answers 400).</param>
     /// <param name="counts">False for a probe (GET /sync) that is checked against the limit but does not use it up.</param>

@@ -1,5 +1,6 @@
 using Patchwire.Agent.Checkouts;
 using Patchwire.Agent.Http;
+using Patchwire.Core.Protocol;
 
 namespace Patchwire.Agent.Runs;
 
@@ -15,14 +16,14 @@ public sealed class CheckoutPreflight(ProjectPaths paths, CheckoutLocks locks)
     public async Task<Checked<RunTarget>> CheckAsync(string user, string project, string? baseline)
     {
         var checkout = paths.Resolve(user, project);
-        if (checkout is null) return ApiErrors.BadRequest("invalid project name");
+        if (checkout is null) return ApiErrors.BadRequest(HttpErrors.InvalidProjectName);
         if (!Directory.Exists(checkout))
-            return ApiErrors.NotFound(new ApiError("project not found")
+            return ApiErrors.NotFound(new ApiError(HttpErrors.ProjectNotFound)
             {
                 Project = project, Hint = "Sync the project first (Invoke-PatchwireAsk syncs; or 'patchwire sync').",
             });
         if (!await CheckoutWorkspace.IsRepositoryRootAsync(checkout))
-            return ApiErrors.PreconditionFailed(new ApiError("not a git repository")
+            return ApiErrors.PreconditionFailed(new ApiError(HttpErrors.NotAGitRepository)
             {
                 Project = project, Hint = "The checkout must be the top level of a git repository with at least one commit.",
             });
@@ -30,10 +31,10 @@ public sealed class CheckoutPreflight(ProjectPaths paths, CheckoutLocks locks)
         if (baseline is not null)
         {
             if (!CheckoutWorkspace.IsCommitIdShape(baseline))
-                return ApiErrors.BadRequest("invalid body: field 'baseline' must be a commit id (hex)");
+                return ApiErrors.BadRequest(HttpErrors.InvalidBodyPrefix + "field 'baseline' must be a commit id (hex)");
             var resolved = await CheckoutWorkspace.ResolveCommitAsync(checkout, baseline);
             if (resolved is null)
-                return ApiErrors.Conflict(new ApiError("unknown baseline")
+                return ApiErrors.Conflict(new ApiError(HttpErrors.UnknownBaseline)
                 {
                     Baseline = baseline, Hint = "The agent does not have this snapshot. Sync again (Invoke-PatchwireAsk syncs by default) and retry.",
                 });
@@ -44,7 +45,7 @@ public sealed class CheckoutPreflight(ProjectPaths paths, CheckoutLocks locks)
         if (locks.IsHeld(checkout)) return new RunTarget(checkout, null, true);
         var status = await CheckoutWorkspace.StatusAsync(checkout);
         if (status.Length > 0)
-            return ApiErrors.Conflict(new ApiError("checkout is dirty")
+            return ApiErrors.Conflict(new ApiError(HttpErrors.CheckoutDirty)
             {
                 Status = status, Hint = "Commit or discard the changes in the checkout on the box, or sync with a baseline.",
             });

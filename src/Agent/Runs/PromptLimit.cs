@@ -1,6 +1,7 @@
 using System.Text;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Patchwire.Agent.Http;
+using Patchwire.Core.Protocol;
 
 namespace Patchwire.Agent.Runs;
 
@@ -10,5 +11,5 @@ public static class PromptLimit
     public static bool Fits(string prompt, long limitBytes) => Encoding.UTF8.GetByteCount(prompt) <= limitBytes;
 
     public static JsonHttpResult<ApiError> TooLarge(long limitBytes) =>
-        ApiErrors.TooLarge(new ApiError("prompt too large") { LimitBytes = limitBytes });
+        ApiErrors.TooLarge(new ApiError(HttpErrors.PromptTooLarge) { LimitBytes = limitBytes });
 }

@@ -20,10 +20,10 @@ public abstract class QueuedRun(string user, string project, string prompt, RunT
     /// <summary>After the accepted event, before the AI starts.</summary>
     public virtual Task OnAcceptedAsync(HttpContext context) => Task.CompletedTask;
 
-    /// <summary>Runs the AI in the checkout; the executor restores the checkout on every path.</summary>
+    /// <summary>Runs the AI in a run folder of its own (or the checkout, PW_RUN_WORKTREES=off); the executor cleans up on every path.</summary>
     /// <exception cref="RunFailure">The run ended in an error.</exception>
     public virtual Task<RunResult> ExecuteAsync(RunExecutor executor, HttpContext context, CancellationToken cancellationToken) =>
-        executor.ExecuteAsync(Target.Checkout, Target.Baseline, Prompt, Target.VerifyClean, cancellationToken);
+        executor.ExecuteInOwnFolderAsync(Target.Checkout, Target.Baseline, Prompt, Target.VerifyClean, cancellationToken);
 
     /// <summary>
     /// The AI ran to the end: writes the closing events and returns the audit line's route-specific fields (the flow

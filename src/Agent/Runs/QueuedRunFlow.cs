@@ -2,6 +2,7 @@ using Patchwire.Agent.Audit;
 using Patchwire.Agent.Configuration;
 using Patchwire.Agent.Hosting;
 using Patchwire.Agent.Http;
+using Patchwire.Agent.Metrics;
 using Patchwire.Core.Audit;
 using Patchwire.Core.Protocol;
 
@@ -18,6 +19,7 @@ public sealed class QueuedRunFlow(
     AuditLog audit,
     GracefulStop shutdown,
     AgentOptions options,
+    AgentMetrics metrics,
     ILogger<QueuedRunFlow> log)
 {
     /// <summary>The run as an endpoint's answer: it starts when the framework executes the result.</summary>
@@ -35,6 +37,7 @@ public sealed class QueuedRunFlow(
             var keepAlive = NdjsonResponse.KeepAliveAsync(context, options.KeepAlive, keepAliveStop.Token);
             using var ticket = scheduler.Enter(run.User);
             var stop = waitStop;
+            RunMeasurement? measured = null;
             try
             {
                 if (ticket.Position > 0) await NdjsonResponse.WriteEventAsync(context, new QueuedEvent { Position = ticket.Position });
@@ -42,12 +45,14 @@ public sealed class QueuedRunFlow(
                 // A request that got a slot while the agent was already stopping does not start.
                 waitStop.Token.ThrowIfCancellationRequested();
                 stop = runStop;
+                measured = metrics.RunStarted(context, ticket.QueueWait);
                 var queueWaitMs = (long)ticket.QueueWait.TotalMilliseconds;
                 await NdjsonResponse.WriteEventAsync(context, new AcceptedEvent { QueueWaitMs = queueWaitMs });
                 await run.OnAcceptedAsync(context);
 
                 var result = await run.ExecuteAsync(executor, context, runStop.Token);
                 var entry = await run.OnFinishedAsync(result, context);
+                measured.End(entry is null ? RunOutcome.Failed : RunOutcome.Finished);
                 if (entry is not null)
                 {
                     entry.User = run.User;
@@ -60,16 +65,19 @@ public sealed class QueuedRunFlow(
             }
             catch (RunFailure failure)
             {
+                measured?.End(RunOutcome.Failed);
                 await run.OnStoppedAsync(new RunStop(RunStopReason.Failed, failure), context);
             }
             catch (OperationCanceledException) when (stop.IsCancellationRequested)
             {
                 var reason = context.RequestAborted.IsCancellationRequested ? RunStopReason.ClientGone : RunStopReason.AgentStopping;
+                measured?.End(reason);
                 await run.OnStoppedAsync(new RunStop(reason), context);
             }
             catch (Exception ex)
             {
                 log.LogError(ex, "{Route} for {User}/{Project} failed", run.Route, run.User, run.Project);
+                measured?.End(RunOutcome.Failed);
                 await run.OnStoppedAsync(new RunStop(RunStopReason.InternalError), context);
             }
             finally

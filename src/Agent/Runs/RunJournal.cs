@@ -12,9 +12,10 @@ namespace Patchwire.Agent.Runs;
 /// </summary>
 public sealed class RunJournal(AgentOptions options)
 {
-    public string Directory => Path.Combine(options.StateDirectory, "runs");
+    public string Directory => StateLocations.Runs(options);
 
-    public RunJournalEntry Begin(CheckoutState state)
+    /// <param name="runFolder">The run works in a run folder of its own (<see cref="RunWorktrees"/>): recovery removes it rather than restoring it.</param>
+    public RunJournalEntry Begin(CheckoutState state, bool runFolder = false)
     {
         var entry = new RunJournalEntry
         {
@@ -22,6 +23,7 @@ public sealed class RunJournal(AgentOptions options)
             Checkout = Path.GetFullPath(state.Path),
             BaseCommit = state.BaseCommit,
             HeadRef = state.HeadRef,
+            RunFolder = runFolder,
             StartedAt = DateTimeOffset.UtcNow,
         };
         Write(entry);

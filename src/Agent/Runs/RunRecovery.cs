@@ -5,9 +5,10 @@ namespace Patchwire.Agent.Runs;
 /// <summary>
 /// On start, before the port opens: every run the journal still lists was cut short by a crash or kill -9.
 /// Its AI processes (which live in their own session and survive the agent) are killed, and its checkout is put
-/// back to the pre-run state.
+/// back to the pre-run state; a run that worked in a run folder of its own has that folder removed. Then any run folder
+/// still there (a crash before its journal entry was written) is removed too: none is in use before the port opens.
 /// </summary>
-public sealed class RunRecovery(RunJournal journal, ILogger<RunRecovery> log)
+public sealed class RunRecovery(RunJournal journal, RunWorktrees worktrees, ILogger<RunRecovery> log)
 {
     /// <summary>Restores what it can; returns one line per checkout restored or left for the next start.</summary>
     public List<string> RecoverAll()
@@ -23,6 +24,20 @@ public sealed class RunRecovery(RunJournal journal, ILogger<RunRecovery> log)
         foreach (var entry in entries)
         {
             if (entry.AiProcessId is { } pid) KillLeftovers(pid, entry.Checkout);
+            if (entry.RunFolder)
+            {
+                try
+                {
+                    RunWorktrees.Remove(entry.Checkout);
+                    journal.Complete(entry);
+                    lines.Add($"patchwire-agent: removed the folder {entry.Checkout} of an interrupted run");
+                }
+                catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+                {
+                    lines.Add($"patchwire-agent: could not remove the folder {entry.Checkout} of an interrupted run ({ex.Message}); will retry on the next start");
+                }
+                continue;
+            }
             if (!Directory.Exists(entry.Checkout))
             {
                 lines.Add($"patchwire-agent: checkout {entry.Checkout} of an interrupted run no longer exists; nothing to restore");
@@ -46,6 +61,7 @@ public sealed class RunRecovery(RunJournal journal, ILogger<RunRecovery> log)
             }
         }
         foreach (var index in journal.OrphanIndexFiles()) RunJournal.TryDelete(index);
+        lines.AddRange(worktrees.RemoveLeftovers());
         return lines;
     }
 

@@ -19,6 +19,7 @@ public static class RunsModule
         services.AddSingleton<AiSandbox>();
         services.AddSingleton<AiRunner>();
         services.AddSingleton<RunJournal>();
+        services.AddSingleton<Checkouts.RunWorktrees>();
         services.AddSingleton<RunExecutor>();
         services.AddSingleton<RunRecovery>();
         services.AddSingleton<CheckoutPreflight>();

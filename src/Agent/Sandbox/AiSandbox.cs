@@ -85,7 +85,13 @@ public sealed class AiSandbox
         // system folder, or the private /tmp): only the user's own home and checkout are mounted back inside it.
         var hidden = sensitive.Where(s => !sensitive.Any(other => other != s && IsInside(s, other))).ToList();
 
-        var layout = new SandboxLayout(realCheckout, home, AiHome.CredentialBinds(_options.Sandbox.CredentialFiles, home), installFolders, hidden, _options.Sandbox.Network);
+        // A run folder borrows its checkout's objects (RunWorktrees): shown read-only at the same path, so git works inside.
+        var shared = new List<string>();
+        if (RunWorktrees.IsRunFolder(realCheckout))
+            shared.Add(RunWorktrees.SharedObjects(realCheckout)
+                ?? throw new AiStartException($"The run folder {checkout} does not borrow the objects of one of the user's checkouts; the AI was not started."));
+
+        var layout = new SandboxLayout(realCheckout, home, AiHome.CredentialBinds(_options.Sandbox.CredentialFiles, home), installFolders, hidden, _options.Sandbox.Network, shared);
         return new AiLaunch(Bwrap, BwrapArguments.Build(layout, _runningAsRoot), home);
     }
 

@@ -9,13 +9,15 @@ public sealed record SandboxLayout(
     IReadOnlyList<(string Source, string Target)> Credentials,
     IReadOnlyList<string> InstallFolders,
     IReadOnlyList<string> HiddenPaths,
-    SandboxNetwork Network);
+    SandboxNetwork Network,
+    IReadOnlyList<string>? SharedReadOnly = null);
 
 /// <summary>
 /// The bubblewrap command line for one AI run. Mounts go in order, later ones on top: the system read-only, a
 /// fresh /proc and /dev for the run's own PID namespace, a private /tmp, the AI's install tree read-only, empty
 /// read-only folders over the agent's state, the user's private home, the credential
-/// files read-only, the checkout read-write, and last the checkout's .git read-only on top of it.
+/// files read-only, the checkout read-write, the checkout's .git read-only on top of it, and last (for a run folder)
+/// the object folder it borrows from the user's checkout, read-only.
 /// </summary>
 public static class BwrapArguments
 {
@@ -73,6 +75,7 @@ public static class BwrapArguments
         args.AddRange(new[] { "--bind", layout.Checkout, layout.Checkout });
         var git = Path.Combine(layout.Checkout, ".git");
         if (Directory.Exists(git) || File.Exists(git)) args.AddRange(new[] { "--ro-bind", git, git });
+        foreach (var shared in layout.SharedReadOnly ?? Array.Empty<string>()) args.AddRange(new[] { "--ro-bind", shared, shared });
         // The sandbox's own root and the empty folders over the agent's state (which hold the checkout's and the home's
         // parents) are read-only: the AI can write in its checkout, its home and /tmp, nowhere else.
         foreach (var hidden in layout.HiddenPaths) args.AddRange(new[] { "--remount-ro", hidden });

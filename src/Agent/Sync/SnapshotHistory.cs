@@ -16,9 +16,10 @@ namespace Patchwire.Agent.Sync;
 /// background and under the checkout's lock, the history is cut below the snapshots still needed (git's shallow
 /// boundary), reflogs are expired, everything is repacked into one pack and loose objects are pruned.
 /// Kept: the current baseline, HEAD, and every snapshot that was the baseline within the last interval (a queued run
-/// may still name it; runs in progress hold the checkout's lock, so none is running meanwhile).
+/// may still name it; runs in the checkout hold its lock, so none is running meanwhile; while a run folder borrows the
+/// checkout's objects, the prune waits for a later sync).
 /// </summary>
-public sealed class SnapshotHistory(AgentOptions options, CheckoutLocks locks, ILogger<SnapshotHistory> logger)
+public sealed class SnapshotHistory(AgentOptions options, CheckoutLocks locks, RunWorktrees worktrees, ILogger<SnapshotHistory> logger)
 {
     private const string KeepRefs = "refs/patchwire/keep/";
     private readonly ConcurrentDictionary<string, Task> _running = new(StringComparer.Ordinal);
@@ -76,7 +77,10 @@ public sealed class SnapshotHistory(AgentOptions options, CheckoutLocks locks, I
             try
             {
                 using (await locks.AcquireAsync(checkout, CancellationToken.None))
+                {
+                    if (worktrees.IsLeased(checkout)) return; // the stamp stays old: the next sync tries again
                     await PruneAsync(user, project, checkout);
+                }
                 AtomicFile.WriteAllText(stampFile, DateTimeOffset.UtcNow.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture) + "\n");
             }
             catch (Exception ex)

@@ -3,6 +3,8 @@ using Microsoft.AspNetCore.Http.Features;
 using Patchwire.Agent.Checkouts;
 using Patchwire.Agent.Configuration;
 using Patchwire.Agent.Http;
+using Patchwire.Core.Protocol;
+using Patchwire.Agent.Metrics;
 
 namespace Patchwire.Agent.Sync;
 
@@ -14,7 +16,7 @@ namespace Patchwire.Agent.Sync;
 /// no symlinks leading out, checkout, baseline ref. A snapshot refused after its pack was indexed has that pack
 /// removed again; a full disk (507) leaves the previous baseline checked out.
 /// </summary>
-public sealed class SnapshotReceiver(AgentOptions options, CheckoutLocks locks, SnapshotHistory history, ILogger<SnapshotReceiver> logger)
+public sealed class SnapshotReceiver(AgentOptions options, CheckoutLocks locks, SnapshotHistory history, AgentMetrics metrics, ILogger<SnapshotReceiver> logger)
 {
     /// <summary>fsck findings git only warns about by default; in a snapshot they can only be an attack.</summary>
     private const string StrictChecks = "hasDot=error,hasDotdot=error,hasDotgit=error,fullPathname=error,emptyName=error,badFilemode=error,zeroPaddedFilemode=error";
@@ -42,12 +44,12 @@ public sealed class SnapshotReceiver(AgentOptions options, CheckoutLocks locks, 
             var snapshot = header.Refs[0].ObjectId;
 
             if (Path.Exists(Path.Combine(checkout, ".git")) && !CheckoutBaseline.HasOwnRepository(checkout))
-                return JsonErrors.Result(409, "checkout is not syncable", new { message = "The checkout's .git is a file or a link; the agent only syncs into a checkout that owns its repository. Remove or re-clone it." });
+                return ApiErrors.Conflict(new ApiError(HttpErrors.CheckoutNotSyncable) { Message = "The checkout's .git is a file or a link; the agent only syncs into a checkout that owns its repository. Remove or re-clone it." });
             // A run whose restore failed may have left planted config behind: none of it may reach a checkout -f.
             if (CheckoutBaseline.HasOwnRepository(checkout)) GitDirGuard.Canonicalize(checkout);
             var (previous, missing) = await CheckoutBaseline.ProbeAsync(checkout, header.Prerequisites, cancellationToken);
             if (missing is not null)
-                return JsonErrors.Result(409, Patchwire.Core.Protocol.HttpErrors.BundleBaseMissing, new { message = "The agent does not have the snapshot this bundle builds on; send a full bundle.", missing });
+                return ApiErrors.Conflict(new ApiError(HttpErrors.BundleBaseMissing) { Message = "The agent does not have the snapshot this bundle builds on; send a full bundle.", Missing = missing });
 
             var created = false;
             if (!CheckoutBaseline.HasOwnRepository(checkout) || !File.Exists(Path.Combine(checkout, ".git", "HEAD")))
@@ -90,9 +92,10 @@ public sealed class SnapshotReceiver(AgentOptions options, CheckoutLocks locks, 
             }
             history.RecordBaseline(user, project, snapshot, size!);
             history.ScheduleMaintenance(user, project, checkout);
+            metrics.SyncReceived(incremental: header.Prerequisites.Count > 0, received, clock.Elapsed);
             logger.LogInformation("sync {User}/{Project}: baseline {Baseline} ({Kind}, {Bytes} bytes, {Ms} ms)",
                 user, project, snapshot, header.Prerequisites.Count == 0 ? "full" : "incremental", received, clock.ElapsedMilliseconds);
-            return Results.Json(new SyncAnswer(project, snapshot));
+            return Results.Json(new SyncAnswer { Project = project, Baseline = snapshot });
         }
         catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
         {
@@ -106,7 +109,7 @@ public sealed class SnapshotReceiver(AgentOptions options, CheckoutLocks locks, 
         catch (GitException ex)
         {
             logger.LogWarning("sync {User}/{Project} failed: {Message}", user, project, ex.Message);
-            return JsonErrors.Result(500, "internal: " + ex.Message);
+            return ApiErrors.Internal(HttpErrors.InternalPrefix + ex.Message);
         }
     }
 
@@ -176,8 +179,8 @@ public sealed class SnapshotReceiver(AgentOptions options, CheckoutLocks locks, 
 
         var unsafeLink = await SnapshotSymlinks.FindEscapingAsync(checkout, previous, snapshot, cancellationToken);
         if (unsafeLink is not null)
-            return (JsonErrors.Result(400, $"unsafe snapshot: symlink '{unsafeLink.Value.Path}' points outside the project ('{unsafeLink.Value.Target}')",
-                new { message = "Remove the link or list it under sync.exclude in patchwire.yml." }), null);
+            return (ApiErrors.BadRequest(new ApiError(HttpErrors.UnsafeSnapshotPrefix + $"symlink '{unsafeLink.Value.Path}' points outside the project ('{unsafeLink.Value.Target}')")
+                { Message = "Remove the link or list it under sync.exclude in patchwire.yml." }), null);
 
         // From here on a client that goes away must not leave a half checked-out tree.
         var headBefore = previous is null && !created ? await HeadAsync(checkout) : null;
@@ -195,8 +198,8 @@ public sealed class SnapshotReceiver(AgentOptions options, CheckoutLocks locks, 
                 // The caller deletes a folder it created; anything else goes back to what was checked out before.
                 if (previous is not null) await CheckoutBaseline.ResetAsync(checkout, previous, CancellationToken.None);
                 else if (!created) await RestoreHeadAsync(checkout, headBefore);
-                return (JsonErrors.Result(400, $"unsafe snapshot: symlink '{resolved.Value.Path}' {resolved.Value.Why} ('{resolved.Value.Target}')",
-                    new { message = "Remove the link or list it under sync.exclude in patchwire.yml." }), null);
+                return (ApiErrors.BadRequest(new ApiError(HttpErrors.UnsafeSnapshotPrefix + $"symlink '{resolved.Value.Path}' {resolved.Value.Why} ('{resolved.Value.Target}')")
+                    { Message = "Remove the link or list it under sync.exclude in patchwire.yml." }), null);
             }
             if (previous is null)
             {
@@ -241,22 +244,24 @@ public sealed class SnapshotReceiver(AgentOptions options, CheckoutLocks locks, 
         var (what, setting, limit) = over.Files > options.MaxCheckoutFiles
             ? ($"at least {over.Files.ToString("N0", System.Globalization.CultureInfo.InvariantCulture)} files", "PW_MAX_CHECKOUT_FILES", options.MaxCheckoutFiles.ToString("N0", System.Globalization.CultureInfo.InvariantCulture) + " files")
             : ($"at least {SnapshotBounds.Describe(over.Bytes)}", "PW_MAX_CHECKOUT_BYTES", SnapshotBounds.Describe(options.MaxCheckoutBytes));
-        return JsonErrors.Result(413, $"snapshot too large: it would check out {what}, beyond {setting} ({limit})",
-            new
-            {
-                message = "Nothing was checked out; the previous baseline is unchanged. Exclude large or generated files with sync.exclude in patchwire.yml, or ask the admin to raise " + setting + ".",
-                bytes = over.Bytes, files = over.Files, setting, maxCheckoutBytes = options.MaxCheckoutBytes, maxCheckoutFiles = options.MaxCheckoutFiles,
-            });
+        return ApiErrors.TooLarge(new ApiError(HttpErrors.SnapshotTooLargePrefix + $"it would check out {what}, beyond {setting} ({limit})")
+        {
+            Message = "Nothing was checked out; the previous baseline is unchanged. Exclude large or generated files with sync.exclude in patchwire.yml, or ask the admin to raise " + setting + ".",
+            Bytes = over.Bytes, Files = over.Files, Setting = setting, MaxCheckoutBytes = options.MaxCheckoutBytes, MaxCheckoutFiles = options.MaxCheckoutFiles,
+        });
     }
 
     private static IResult DiskFull(string? previous) =>
-        JsonErrors.Result(507, "the agent's disk is full: the snapshot could not be unpacked or checked out",
-            new { message = previous is null ? "Nothing was kept. Free space on the box (or ask the admin to), then sync again." : "The previous baseline is still checked out. Free space on the box (or ask the admin to), then sync again.", baseline = previous });
+        ApiErrors.InsufficientStorage(new ApiError(HttpErrors.DiskFull)
+        {
+            Message = previous is null ? "Nothing was kept. Free space on the box (or ask the admin to), then sync again." : "The previous baseline is still checked out. Free space on the box (or ask the admin to), then sync again.",
+            Baseline = previous,
+        });
 
     private IResult TooLarge() =>
-        JsonErrors.Result(413, "bundle too large", new { maxBytes = options.MaxBundleBytes });
+        ApiErrors.TooLarge(new ApiError(HttpErrors.BundleTooLarge) { MaxBytes = options.MaxBundleBytes });
 
-    private static IResult Invalid(string reason) => JsonErrors.Result(400, "invalid bundle: " + reason);
+    private static IResult Invalid(string reason) => ApiErrors.BadRequest(HttpErrors.InvalidBundlePrefix + reason);
 
     /// <summary>Free bytes on the checkout's file system for this process, or null when the platform cannot tell.</summary>
     private static long? AvailableBytes(string checkout)
@@ -293,6 +298,4 @@ public sealed class SnapshotReceiver(AgentOptions options, CheckoutLocks locks, 
     {
         try { Directory.Delete(path, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
     }
-
-    public sealed record SyncAnswer(string Project, string Baseline);
 }

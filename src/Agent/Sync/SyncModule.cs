@@ -5,6 +5,7 @@ using Patchwire.Agent.Configuration;
 using Patchwire.Agent.Http;
 using Patchwire.Agent.Identity;
 using Patchwire.Agent.Policy;
+using Patchwire.Core.Protocol;
 
 namespace Patchwire.Agent.Sync;
 
@@ -22,23 +23,21 @@ public static class SyncModule
 
     public static IEndpointRouteBuilder MapPatchwireSync(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/sync/{project}", async Task<Results<Ok<BaselineAnswer>, JsonHttpResult<ApiError>>> (HttpContext context, ClaimsPrincipal caller, string project, ProjectPaths paths, AgentOptions options) =>
+        app.MapGet("/sync/{project}", async Task<Results<Ok<SyncState>, JsonHttpResult<ApiError>>> (HttpContext context, ClaimsPrincipal caller, string project, ProjectPaths paths, AgentOptions options) =>
         {
             var checkout = paths.Resolve(caller.CallerName(), project);
-            if (checkout is null) return ApiErrors.BadRequest("invalid project name");
+            if (checkout is null) return ApiErrors.BadRequest(HttpErrors.InvalidProjectName);
             var baseline = await CheckoutBaseline.CurrentAsync(checkout, context.RequestAborted);
-            return TypedResults.Ok(new BaselineAnswer(project, baseline, options.MaxBundleBytes, options.MaxPromptBytes));
+            return TypedResults.Ok(new SyncState { Project = project, Baseline = baseline, MaxBundleBytes = options.MaxBundleBytes, MaxPromptBytes = options.MaxPromptBytes });
         }).RequireUserPolicyForRouteProject(counts: false);
 
         app.MapPost("/sync/{project}", async Task<IResult> (HttpContext context, ClaimsPrincipal caller, string project, ProjectPaths paths, SnapshotReceiver receiver) =>
         {
             var user = caller.CallerName();
             var checkout = paths.Resolve(user, project);
-            if (checkout is null) return ApiErrors.BadRequest("invalid project name");
+            if (checkout is null) return ApiErrors.BadRequest(HttpErrors.InvalidProjectName);
             return await receiver.ReceiveAsync(context, user, project, checkout);
         }).RequireUserPolicyForRouteProject();
         return app;
     }
-
-    public sealed record BaselineAnswer(string Project, string? Baseline, long MaxBundleBytes, long MaxPromptBytes);
 }

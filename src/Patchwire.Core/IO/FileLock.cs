@@ -12,7 +12,8 @@ public sealed class FileLock : IDisposable
 
     private FileLock(FileStream stream) => _stream = stream;
 
-    public static FileLock Acquire(string lockPath, TimeSpan timeout)
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled while waiting (Ctrl+C).</exception>
+    public static FileLock Acquire(string lockPath, TimeSpan timeout, CancellationToken cancellationToken = default)
     {
         var dir = Path.GetDirectoryName(Path.GetFullPath(lockPath));
         if (!string.IsNullOrEmpty(dir)) Directory.CreateDirectory(dir);
@@ -28,7 +29,7 @@ public sealed class FileLock : IDisposable
             }
             catch (IOException) when (clock.Elapsed < timeout)
             {
-                Thread.Sleep(delay);
+                if (cancellationToken.WaitHandle.WaitOne(delay)) cancellationToken.ThrowIfCancellationRequested();
                 delay = Math.Min(delay * 2, 50);
             }
             catch (IOException ex)

@@ -12,6 +12,8 @@ public static class Routes
     public const string Chat = "chat";
     public const string Queue = "queue";
     public const string Sessions = "sessions";
+    public const string Runs = "runs";
+    public const string Metrics = "metrics";
 
     public const string SyncPattern = "/sync/{project}";
     public const string SessionStatusPattern = "/session/{uuid}/status";
@@ -71,4 +73,23 @@ public static class HttpErrors
     public const string InvalidSessionUuid = "invalid session uuid";
     /// <summary>429 on /chat: a new session while every one the user may keep (PW_MAX_SESSIONS_PER_USER) has a turn in flight.</summary>
     public const string TooManySessions = "too many sessions";
+    public const string Forbidden = "forbidden";
+    public const string ProjectNotAllowed = "project_not_allowed";
+    public const string RateLimited = "rate_limited";
+    public const string BudgetExceeded = "budget_exceeded";
+    public const string RunNotFound = "run not found";
+    public const string InvalidRunId = "invalid run id";
+    public const string RunAlreadyFinished = "run already finished";
+    public const string InvalidAfter = "invalid after: expected a whole number of events already seen";
+    public const string AfterPastLastEvent = "after is past the last event";
+    public const string DiskFull = "the agent's disk is full: the snapshot could not be unpacked or checked out";
+
+    // Codes that carry their detail after the prefix ("invalid body: missing field 'prompt'").
+    public const string InvalidBodyPrefix = "invalid body: ";
+    public const string InvalidBundlePrefix = "invalid bundle: ";
+    public const string UnsafeSnapshotPrefix = "unsafe snapshot: ";
+    public const string SnapshotTooLargePrefix = "snapshot too large: ";
+    public const string InternalPrefix = "internal: ";
+    /// <summary>GET /metrics from an address that is not loopback (403).</summary>
+    public const string MetricsLoopbackOnly = "metrics are served to loopback clients only";
 }

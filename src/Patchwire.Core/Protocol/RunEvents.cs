@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using System.Text.Json.Serialization.Metadata;
 
 namespace Patchwire.Core.Protocol;
 
@@ -92,9 +93,18 @@ public sealed class QueuedEntry
 
 public static class ProtocolJson
 {
+    /// <summary>How both sides read and write the protocol: <see cref="ProtocolJsonContext"/>'s generated metadata for its
+    /// types, reflection only for anything else.</summary>
     public static readonly JsonSerializerOptions Options = new()
     {
         DefaultIgnoreCondition = JsonIgnoreCondition.Never,
+        TypeInfoResolver = JsonTypeInfoResolver.Combine(ProtocolJsonContext.Default, new DefaultJsonTypeInfoResolver()),
+    };
+
+    /// <summary>How the agent writes NDJSON event lines: <see cref="Options"/> without escaping '+', '&lt;' and friends (diffs are full of them).</summary>
+    public static readonly JsonSerializerOptions EventLines = new(Options)
+    {
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
     };
 
     /// <summary>The "type" of one NDJSON line, or null when the line is not a JSON object with a string type.</summary>

@@ -18,22 +18,11 @@ public sealed class AuditLogCliVerb : ICliVerb, ICliVerbOptions
             context.Out(Usage);
             return 0;
         }
-        if (args.Positionals.Count > 0) throw new CliUsageException($"unexpected argument '{args.Positionals[0]}'");
-        var search = new AuditLogSearch
-        {
-            Users = args.Option("--user") is { } user ? new[] { user } : null,
-            Projects = args.Option("--project") is { } project ? new[] { project } : null,
-            Path = args.Option("--path") is { } path ? context.Cmdlet.SessionState.Path.GetUnresolvedProviderPathFromPSPath(path) : null,
-        };
+        var search = AuditLogSearch.FromCli(context, args);
         if (args.Option("--route") is { } route)
         {
             search.Route = AuditLogSearch.NormalizeRoute(route);
             if (search.Route is not (AuditEntry.AskRoute or AuditEntry.ChatRoute)) throw new CliUsageException($"--route must be ask or chat, got '{route}'");
-        }
-        if (args.Option("--since") is { } since)
-        {
-            search.Since = AuditSince.TryParse(since, DateTimeOffset.UtcNow, out var error)
-                ?? throw new CliUsageException("--since: " + error);
         }
         if (args.Option("--limit") is { } limitText)
         {
@@ -43,9 +32,7 @@ public sealed class AuditLogCliVerb : ICliVerb, ICliVerbOptions
         }
         var json = args.Flag("--json");
 
-        var reader = new AuditReader(search.LogPath);
-        if (!reader.Exists)
-            throw new CliFailure($"no audit log at {reader.LogPath} (the agent creates it on the first successful /ask or /chat; set PW_AUDIT_LOG or use --path)");
+        var reader = search.OpenForCli();
         var shown = 0;
         try
         {

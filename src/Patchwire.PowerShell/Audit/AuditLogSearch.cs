@@ -17,6 +17,30 @@ internal sealed class AuditLogSearch
 
     public string LogPath => string.IsNullOrEmpty(Path) ? ModuleEnvironment.Home.AuditLog() : System.IO.Path.GetFullPath(Path);
 
+    /// <summary>The filters 'patchwire-agent log' and 'patchwire-agent usage' share: --user, --project, --since, --path.</summary>
+    public static AuditLogSearch FromCli(Cli.CliContext context, Cli.CliArgs args)
+    {
+        if (args.Positionals.Count > 0) throw new Cli.CliUsageException($"unexpected argument '{args.Positionals[0]}'");
+        var search = new AuditLogSearch
+        {
+            Users = args.Option("--user") is { } user ? new[] { user } : null,
+            Projects = args.Option("--project") is { } project ? new[] { project } : null,
+            Path = args.Option("--path") is { } path ? context.ResolvePath(path) : null,
+        };
+        if (args.Option("--since") is { } since)
+            search.Since = AuditSince.TryParse(since, DateTimeOffset.UtcNow, out var error) ?? throw new Cli.CliUsageException("--since: " + error);
+        return search;
+    }
+
+    /// <summary>The reader of the log for a CLI verb; a missing log fails the verb.</summary>
+    public AuditReader OpenForCli()
+    {
+        var reader = new AuditReader(LogPath);
+        if (!reader.Exists)
+            throw new Cli.CliFailure($"no audit log at {reader.LogPath} (the agent creates it on the first successful /ask or /chat; set PW_AUDIT_LOG or use --path)");
+        return reader;
+    }
+
     public AuditQuery ToQuery() => new()
     {
         User = Filter(Users),

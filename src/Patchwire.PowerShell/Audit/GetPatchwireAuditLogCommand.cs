@@ -16,23 +16,11 @@ namespace Patchwire.PowerShell.Audit;
 [Example("Get-PatchwireAuditLog -Since '2026-11-01' -Limit 0 -Raw | Set-Content november.jsonl", "Every line since 1 November, unchanged, into a file.")]
 [Example("Get-PatchwireUser -Name a* | Get-PatchwireAuditLog -Limit 5", "The last 5 turns of each user whose name starts with 'a' (user objects bind by their Name).")]
 [Example("Get-PatchwireAuditLog -Path /backup/agent.log -User ben", "Reads another log (and its rotated files) instead of the agent's.")]
-public sealed class GetPatchwireAuditLogCommand : PSCmdlet
+public sealed class GetPatchwireAuditLogCommand : AuditLogCmdlet
 {
-    [Parameter(Position = 0, ValueFromPipelineByPropertyName = true, HelpMessage = "User names or wildcard patterns (ignoring case); any may match.")]
-    [Alias("Name", "UserName")]
-    [SupportsWildcards]
-    public string[]? User { get; set; }
-
-    [Parameter(HelpMessage = "Project names or wildcard patterns (ignoring case); any may match.")]
-    [SupportsWildcards]
-    public string[]? Project { get; set; }
-
     [Parameter(HelpMessage = "Only turns of this route: ask or chat (with or without the leading '/').")]
     [ValidateSet("ask", "chat", "/ask", "/chat", IgnoreCase = true)]
     public string? Route { get; set; }
-
-    [Parameter(HelpMessage = "Only turns since then: a duration back from now (30m, 24h, 7d, 2w, 1h30m), a TimeSpan, or a DateTime.")]
-    public object? Since { get; set; }
 
     [Parameter(HelpMessage = "How many of the last matches to return (default 100); 0 returns them all.")]
     [ValidateRange(0, int.MaxValue)]
@@ -41,32 +29,6 @@ public sealed class GetPatchwireAuditLogCommand : PSCmdlet
     [Parameter(HelpMessage = "Return the JSON lines unchanged, as strings, instead of objects.")]
     public SwitchParameter Raw { get; set; }
 
-    [Parameter(HelpMessage = "Another audit log to read (its rotated files beside it are read too). Defaults to PW_AUDIT_LOG or $PW_HOME/agent.log.")]
-    [Alias("LogPath")]
-    public string? Path { get; set; }
-
-    private DateTimeOffset? _since;
-    private string? _logPath;
-
-    protected override void BeginProcessing()
-    {
-        if (MyInvocation.BoundParameters.ContainsKey(nameof(Since)))
-        {
-            var value = Since is PSObject wrapped ? wrapped.BaseObject : Since;
-            // In argument mode PowerShell reads 7d as the decimal 7 and 90s as the short 90; the wrapper keeps the typed text.
-            if (Since is PSObject literal && IsNumber(value)) value = literal.ToString();
-            _since = AuditSince.TryParse(value, DateTimeOffset.UtcNow, out var error);
-            if (_since is null)
-                ThrowTerminatingError(Common.Errors.Make(error + " Examples: -Since 30m, -Since 24h, -Since 7d, -Since (Get-Date).AddDays(-1).",
-                    "InvalidSince", ErrorCategory.InvalidArgument, Since));
-        }
-        if (!string.IsNullOrEmpty(Path))
-            _logPath = SessionState.Path.GetUnresolvedProviderPathFromPSPath(Path);
-    }
-
-    private static bool IsNumber(object? value) =>
-        value is byte or sbyte or short or ushort or int or uint or long or ulong or float or double or decimal;
-
     protected override void ProcessRecord()
     {
         var search = new AuditLogSearch
@@ -74,33 +36,17 @@ public sealed class GetPatchwireAuditLogCommand : PSCmdlet
             Users = User,
             Projects = Project,
             Route = Route,
-            Since = _since,
+            Since = SinceTime,
             Limit = Limit,
-            Path = _logPath,
+            Path = LogPath,
         };
-        var reader = new AuditReader(search.LogPath);
-        if (!reader.Exists)
-        {
-            WriteError(Common.Errors.Make(
-                $"No audit log at '{reader.LogPath}'. The agent creates it on the first successful /ask or /chat; PW_AUDIT_LOG or -Path may point elsewhere.",
-                "AuditLogNotFound", ErrorCategory.ObjectNotFound, reader.LogPath));
-            return;
-        }
-        try
+        ReadLog(search, reader =>
         {
             foreach (var record in reader.Read(search.ToQuery()))
             {
                 if (Raw) WriteObject(record.Line);
                 else WriteObject(PatchwireAuditEntry.From(record.Entry));
             }
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            WriteError(Common.Errors.Make($"Could not read the audit log '{reader.LogPath}': {ex.Message}", "AuditLogUnreadable",
-                ex is UnauthorizedAccessException ? ErrorCategory.PermissionDenied : ErrorCategory.ReadError, reader.LogPath, ex));
-            return;
-        }
-        if (reader.SkippedLines > 0)
-            WriteWarning($"Skipped {reader.SkippedLines} torn or malformed line{(reader.SkippedLines == 1 ? "" : "s")} in the audit log '{reader.LogPath}'.");
+        });
     }
 }

@@ -74,8 +74,27 @@ public sealed class AgentClient : IDisposable
     public async Task<JsonDocument> GetJsonAsync(string path, CancellationToken cancellationToken = default)
     {
         using var response = await SendAsync(new HttpRequestMessage(HttpMethod.Get, path.TrimStart('/')), cancellationToken).ConfigureAwait(false);
-        var text = await response.Content.ReadAsStringAsync().ConfigureAwait(false);
+        var text = await ReadTextAsync(response, cancellationToken).ConfigureAwait(false);
         return JsonDocument.Parse(text);
+    }
+
+    /// <summary>
+    /// The response body as text. netstandard2.0's ReadAsStringAsync takes no token, and an agent that sent its headers
+    /// may never send the body: cancelling disposes the response, which ends the read.
+    /// </summary>
+    public static async Task<string> ReadTextAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    {
+        using (cancellationToken.Register(response.Dispose))
+        {
+            try
+            {
+                return await response.Content.ReadAsStringAsync().ConfigureAwait(false);
+            }
+            catch (Exception ex) when (cancellationToken.IsCancellationRequested && ex is not OperationCanceledException)
+            {
+                throw new OperationCanceledException("Stopped while reading the agent's answer.", ex, cancellationToken);
+            }
+        }
     }
 
     public static StringContent Json<T>(T body) =>
@@ -106,7 +125,7 @@ public sealed class AgentClient : IDisposable
         }
         if (response.IsSuccessStatusCode) return response;
 
-        var body = await response.Content.ReadAsStringAsync().ConfigureAwait(false);
+        var body = await ReadTextAsync(response, cancellationToken).ConfigureAwait(false);
         ErrorBody? parsed = null;
         try
         {

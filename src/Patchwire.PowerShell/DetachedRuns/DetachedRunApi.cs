@@ -23,7 +23,7 @@ public static class DetachedRunApi
         if (baseline is not null) body["baseline"] = baseline;
         using var request = new HttpRequestMessage(HttpMethod.Post, "runs") { Content = AgentClient.Json(body) };
         using var response = await client.SendAsync(request, cancellationToken).ConfigureAwait(false);
-        var created = JsonSerializer.Deserialize<RunCreated>(await response.Content.ReadAsStringAsync().ConfigureAwait(false), ProtocolJson.Options);
+        var created = JsonSerializer.Deserialize<RunCreated>(await AgentClient.ReadTextAsync(response, cancellationToken).ConfigureAwait(false), ProtocolJson.Options);
         if (created is null || created.Id.Length == 0) throw new AgentClientException($"The agent at {settings.AgentUrl} did not return a run id.");
         return await GetAsync(settings, created.Id, cancellationToken).ConfigureAwait(false);
     }
@@ -48,7 +48,7 @@ public static class DetachedRunApi
         using var client = new AgentClient(settings, TimeSpan.FromSeconds(60));
         using var request = new HttpRequestMessage(HttpMethod.Delete, "runs/" + Uri.EscapeDataString(id));
         using var response = await client.SendAsync(request, cancellationToken).ConfigureAwait(false);
-        using var doc = JsonDocument.Parse(await response.Content.ReadAsStringAsync().ConfigureAwait(false));
+        using var doc = JsonDocument.Parse(await AgentClient.ReadTextAsync(response, cancellationToken).ConfigureAwait(false));
         return From(settings, Read<RunInfo>(doc, settings));
     }
 

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Patchwire.Core.Protocol;
 using Patchwire.PowerShell.Ask;
 using Patchwire.PowerShell.Cli;
 using Patchwire.PowerShell.Client;
@@ -20,7 +21,7 @@ internal static class RunCli
         {
             throw new CliFailure($"no run '{id}' of yours on the agent (it never existed, belongs to someone else, or is older than PW_RUN_RETENTION_HOURS)");
         }
-        catch (AgentClientException ex) when (id is not null && ex.ErrorCode == "invalid run id")
+        catch (AgentClientException ex) when (id is not null && ex.ErrorCode == HttpErrors.InvalidRunId)
         {
             throw new CliFailure($"'{id}' is not a run id (32 lowercase hex characters)");
         }
@@ -97,7 +98,7 @@ public sealed class WaitCliVerb : ICliVerb, ICliVerbOptions
         string? last = null;
         var run = RunCli.Call(context, id, (pump, token) => DetachedRunApi.WaitAsync(settings, id, timeout, r => pump.Post(() =>
         {
-            var line = r.State == "queued" && r.Position is { } p ? $"Queued — position {p}…" : "Running…";
+            var line = r.State == RunStates.Queued && r.Position is { } p ? $"Queued — position {p}…" : "Running…";
             if (line != last) context.Info(line);
             last = line;
         }), token));

@@ -1,5 +1,6 @@
 using System.Management.Automation;
 using System.Net;
+using Patchwire.Core.Protocol;
 using Patchwire.PowerShell.Ask;
 using Patchwire.PowerShell.Client;
 using Patchwire.PowerShell.Common;
@@ -30,7 +31,7 @@ public abstract class PatchwireRunCmdlet : PatchwireCmdlet
             var record = ex.Status switch
             {
                 HttpStatusCode.NotFound when id is not null => Errors.Make($"No run '{id}' of yours on the agent at {settings.AgentUrl} (it never existed, belongs to someone else, or is older than PW_RUN_RETENTION_HOURS).", "Run.NotFound", ErrorCategory.ObjectNotFound, id, ex),
-                HttpStatusCode.BadRequest when id is not null && ex.ErrorCode == "invalid run id" => Errors.Make($"'{id}' is not a run id (32 lowercase hex characters).", "Run.InvalidId", ErrorCategory.InvalidArgument, id, ex),
+                HttpStatusCode.BadRequest when id is not null && ex.ErrorCode == HttpErrors.InvalidRunId => Errors.Make($"'{id}' is not a run id (32 lowercase hex characters).", "Run.InvalidId", ErrorCategory.InvalidArgument, id, ex),
                 HttpStatusCode.Conflict when id is not null => Errors.Make($"Run '{id}' has already finished; nothing to stop.", "Run.AlreadyFinished", ErrorCategory.InvalidOperation, id, ex),
                 _ => ClientErrors.From(ex, settings.Project),
             };
@@ -136,7 +137,7 @@ public sealed class WaitPatchwireRunCommand : PatchwireRunCmdlet
         foreach (var id in Id)
         {
             var run = Call(settings, id, (pump, token) => DetachedRunApi.WaitAsync(settings, id, Timeout,
-                r => pump.Post(() => WriteProgress(new ProgressRecord(activity, $"Patchwire run {id}", r.State == "queued" && r.Position is { } p ? $"Queued — position {p}…" : "Running…"))), token), terminating: false);
+                r => pump.Post(() => WriteProgress(new ProgressRecord(activity, $"Patchwire run {id}", r.State == RunStates.Queued && r.Position is { } p ? $"Queued — position {p}…" : "Running…"))), token), terminating: false);
             try { WriteProgress(new ProgressRecord(activity, $"Patchwire run {id}", "Done") { RecordType = ProgressRecordType.Completed }); }
             catch (PipelineStoppedException) { }
             if (run is null)

@@ -1,5 +1,6 @@
 using System.Management.Automation;
 using Patchwire.PowerShell.Client;
+using Patchwire.PowerShell.Common;
 using Patchwire.PowerShell.Help;
 
 namespace Patchwire.PowerShell.Setup;
@@ -12,7 +13,7 @@ namespace Patchwire.PowerShell.Setup;
 [Example("Set-PatchwireConfiguration -Token $token -AgentUrl http://buildbox:7878 -User ana -PassThru", "Saves, naming the user in case the agent is not reachable now, and shows what was saved (token masked).")]
 [Example("Set-PatchwireConfiguration -AgentUrl http://newbox:7878", "Points this laptop at another agent, keeping the saved token (checked there first).")]
 [Example("patchwire setup --token pw_b9f0... --agent-url http://buildbox:7878", "The same from the command line.")]
-public sealed class SetPatchwireConfigurationCommand : PSCmdlet
+public sealed class SetPatchwireConfigurationCommand : PatchwireCmdlet
 {
     [Parameter(Position = 0, ValueFromPipelineByPropertyName = true, HelpMessage = "Your token as the admin gave it (pw_ followed by 64 hex characters). Default: the one already saved, so -AgentUrl alone changes only the URL.")]
     public string? Token { get; set; }
@@ -35,14 +36,12 @@ public sealed class SetPatchwireConfigurationCommand : PSCmdlet
     [ValidateRange(1, 600)]
     public int TimeoutSec { get; set; } = 10;
 
-    private readonly CancellationTokenSource _cancel = new();
-
     protected override void ProcessRecord()
     {
         SetupPlan plan;
         try
         {
-            plan = LaptopSetup.PlanAsync(Token, AgentUrl, User, TimeSpan.FromSeconds(TimeoutSec), _cancel.Token).GetAwaiter().GetResult();
+            plan = Await(token => LaptopSetup.PlanAsync(Token, AgentUrl, User, TimeSpan.FromSeconds(TimeoutSec), token));
         }
         catch (ArgumentException ex)
         {
@@ -84,6 +83,4 @@ public sealed class SetPatchwireConfigurationCommand : PSCmdlet
                 AgentUrl = plan.AgentUrl, User = plan.User, Token = LaptopSetup.Mask(plan.Token), EnvFile = plan.EnvFile, TokenCheck = plan.Check.ToString(),
             });
     }
-
-    protected override void StopProcessing() => _cancel.Cancel();
 }

@@ -62,10 +62,12 @@ public sealed class GitCli
         {
             try
             {
-                await process.StandardInput.BaseStream.WriteAsync(stdin, 0, stdin.Length, cancellationToken).ConfigureAwait(false);
+                // No token here: a cancel kills git, which ends this write too; returning earlier would leave git dying
+                // while the caller already cleans up after it.
+                await process.StandardInput.BaseStream.WriteAsync(stdin, 0, stdin.Length).ConfigureAwait(false);
                 process.StandardInput.Close();
             }
-            catch (IOException) { } // git exited early; its stderr says why
+            catch (IOException) { } // git exited early (or was killed); its stderr says why
         }
         var stdout = await stdoutTask.ConfigureAwait(false);
         var stderr = await stderrTask.ConfigureAwait(false);

@@ -78,7 +78,7 @@ public static class ProjectSync
         var snapshot = await WorkingTreeSnapshot.OpenAsync(settings.ProjectRoot, settings.Project, settings.Home, settings.SyncFsmonitor, cancellationToken).ConfigureAwait(false);
         Directory.CreateDirectory(snapshot.StateDirectory);
         FileLock gate;
-        try { gate = FileLock.Acquire(snapshot.LockFile, LockTimeout); }
+        try { gate = FileLock.Acquire(snapshot.LockFile, LockTimeout, cancellationToken); }
         catch (TimeoutException ex) { throw new SyncException($"Another sync of '{settings.Project}' is still running ({ex.Message}).", ex); }
         using (gate)
         {
@@ -190,7 +190,7 @@ public static class ProjectSync
         try
         {
             using var response = await client.SendAsync(request, cancellationToken).ConfigureAwait(false);
-            var text = await response.Content.ReadAsStringAsync().ConfigureAwait(false);
+            var text = await AgentClient.ReadTextAsync(response, cancellationToken).ConfigureAwait(false);
             var baseline = JsonSerializer.Deserialize<SyncAnswer>(text, ProtocolJson.Options)?.Baseline;
             if (baseline != commit.Commit)
                 throw new SyncException($"The agent answered baseline '{baseline}' for snapshot {commit.Commit}. Is PW_AGENT_URL a Patchwire agent?");
@@ -204,9 +204,9 @@ public static class ProjectSync
         {
             throw new SyncException($"Could not pack the snapshot of '{snapshot.WorkTree}': {content.GitFailure.Message}", ex);
         }
-        catch (AgentClientException ex) when (ex.Status == HttpStatusCode.RequestEntityTooLarge && ex.ErrorCode is { } code && code.StartsWith("snapshot too large", StringComparison.Ordinal))
+        catch (AgentClientException ex) when (ex.Status == HttpStatusCode.RequestEntityTooLarge && ex.ErrorCode is { } code && code.StartsWith(HttpErrors.SnapshotTooLargePrefix, StringComparison.Ordinal))
         {
-            throw new SyncException($"The agent refused the snapshot of '{snapshot.WorkTree}': {code.Substring("snapshot too large: ".Length)}. Nothing was checked out; the agent keeps the previous baseline. Exclude large or generated files with sync.exclude in patchwire.yml, or ask the admin to raise the limit.", ex);
+            throw new SyncException($"The agent refused the snapshot of '{snapshot.WorkTree}': {code.Substring(HttpErrors.SnapshotTooLargePrefix.Length)}. Nothing was checked out; the agent keeps the previous baseline. Exclude large or generated files with sync.exclude in patchwire.yml, or ask the admin to raise the limit.", ex);
         }
         catch (AgentClientException ex) when ((int?)ex.Status == 507)
         {

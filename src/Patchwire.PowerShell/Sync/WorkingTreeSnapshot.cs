@@ -145,6 +145,13 @@ public sealed class WorkingTreeSnapshot
         {
             return await WriteTreeOnceAsync(excludes, cancellationToken).ConfigureAwait(false);
         }
+        catch (OperationCanceledException)
+        {
+            // Ctrl+C killed git (and waited for it): a lock it held on the private index would stay behind. The private
+            // index itself is whole, as git only ever renames a finished lock file over it.
+            if (File.Exists(PrivateIndex + ".lock")) File.Delete(PrivateIndex + ".lock");
+            throw;
+        }
         catch (GitCommandException) when (kept && File.Exists(PrivateIndex))
         {
             // A private index left damaged (a sync killed while writing it, a full disk) fails in many ways

@@ -14,43 +14,13 @@ namespace Patchwire.PowerShell.Usage;
 [Example("Get-PatchwireUsage -GroupBy Day -Since 30d | Measure-Object CostUsd -Sum", "What the last 30 days cost.")]
 [Example("Get-PatchwireUsage -User ana -GroupBy Project", "Ana's use per project.")]
 [Example("Get-PatchwireUser a* | Get-PatchwireUsage", "The use of every user whose name starts with 'a'.")]
-public sealed class GetPatchwireUsageCommand : PSCmdlet
+public sealed class GetPatchwireUsageCommand : AuditLogCmdlet
 {
-    [Parameter(Position = 0, ValueFromPipelineByPropertyName = true, HelpMessage = "User names or wildcard patterns (ignoring case).")]
-    [Alias("Name", "UserName")]
-    [SupportsWildcards]
-    public string[]? User { get; set; }
-
-    [Parameter(HelpMessage = "Project names or wildcard patterns (ignoring case).")]
-    [SupportsWildcards]
-    public string[]? Project { get; set; }
-
-    [Parameter(HelpMessage = "Only requests since then: a duration back from now (30m, 24h, 7d), a TimeSpan, or a DateTime.")]
-    public object? Since { get; set; }
-
     [Parameter(HelpMessage = "One object per User (default), Project or Day (UTC).")]
     public UsageGrouping GroupBy { get; set; } = UsageGrouping.User;
 
-    [Parameter(HelpMessage = "Another audit log to read. Defaults to PW_AUDIT_LOG or $PW_HOME/agent.log.")]
-    [Alias("LogPath")]
-    public string? Path { get; set; }
-
-    private DateTimeOffset? _since;
     private readonly List<string> _users = new();
     private bool _anyUser;
-
-    protected override void BeginProcessing()
-    {
-        if (MyInvocation.BoundParameters.ContainsKey(nameof(Since)))
-        {
-            var value = Since is PSObject wrapped ? wrapped.BaseObject : Since;
-            // In argument mode PowerShell reads 7d as the decimal 7 and 90s as the short 90; the wrapper keeps the typed text.
-            if (Since is PSObject literal && value is byte or short or int or long or decimal or double or float) value = literal.ToString();
-            _since = AuditSince.TryParse(value, DateTimeOffset.UtcNow, out var error);
-            if (_since is null)
-                ThrowTerminatingError(Common.Errors.Make(error + " Examples: -Since 30m, -Since 24h, -Since 7d.", "InvalidSince", ErrorCategory.InvalidArgument, Since));
-        }
-    }
 
     // Users from the pipeline are gathered, so that piped users give one report rather than one per input.
     protected override void ProcessRecord()
@@ -65,28 +35,13 @@ public sealed class GetPatchwireUsageCommand : PSCmdlet
         {
             Users = _anyUser || _users.Count == 0 ? null : _users.Distinct(StringComparer.OrdinalIgnoreCase).ToArray(),
             Projects = Project,
-            Since = _since,
+            Since = SinceTime,
             Limit = 0,
-            Path = string.IsNullOrEmpty(Path) ? null : SessionState.Path.GetUnresolvedProviderPathFromPSPath(Path),
+            Path = LogPath,
         };
-        var reader = new AuditReader(search.LogPath);
-        if (!reader.Exists)
-        {
-            WriteError(Common.Errors.Make(
-                $"No audit log at '{reader.LogPath}'. The agent creates it on the first successful /ask or /chat; PW_AUDIT_LOG or -Path may point elsewhere.",
-                "AuditLogNotFound", ErrorCategory.ObjectNotFound, reader.LogPath));
-            return;
-        }
-        try
+        ReadLog(search, reader =>
         {
             foreach (var usage in UsageReport.Build(reader, search.ToQuery(), GroupBy)) WriteObject(usage);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            WriteError(Common.Errors.Make($"Could not read the audit log '{reader.LogPath}': {ex.Message}", "AuditLogUnreadable", ErrorCategory.ReadError, reader.LogPath, ex));
-            return;
-        }
-        if (reader.SkippedLines > 0)
-            WriteWarning($"Skipped {reader.SkippedLines} torn or malformed line{(reader.SkippedLines == 1 ? "" : "s")} in the audit log '{reader.LogPath}'.");
+        });
     }
 }

@@ -20,23 +20,13 @@ public sealed class UsageCliVerb : ICliVerb, ICliVerbOptions
             context.Out(Usage);
             return 0;
         }
-        if (args.Positionals.Count > 0) throw new CliUsageException($"unexpected argument '{args.Positionals[0]}'");
-        var search = new AuditLogSearch
-        {
-            Users = args.Option("--user") is { } user ? new[] { user } : null,
-            Projects = args.Option("--project") is { } project ? new[] { project } : null,
-            Limit = 0,
-            Path = args.Option("--path") is { } path ? context.Cmdlet.SessionState.Path.GetUnresolvedProviderPathFromPSPath(path) : null,
-        };
-        if (args.Option("--since") is { } since)
-            search.Since = AuditSince.TryParse(since, DateTimeOffset.UtcNow, out var error) ?? throw new CliUsageException("--since: " + error);
+        var search = AuditLogSearch.FromCli(context, args);
+        search.Limit = 0;
         var groupBy = UsageGrouping.User;
         if (args.Option("--by") is { } by && !Enum.TryParse(by, ignoreCase: true, out groupBy))
             throw new CliUsageException($"--by must be user, project or day, got '{by}'");
 
-        var reader = new AuditReader(search.LogPath);
-        if (!reader.Exists)
-            throw new CliFailure($"no audit log at {reader.LogPath} (the agent creates it on the first successful /ask or /chat; set PW_AUDIT_LOG or use --path)");
+        var reader = search.OpenForCli();
         List<PatchwireUsage> rows;
         try { rows = UsageReport.Build(reader, search.ToQuery(), groupBy); }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)

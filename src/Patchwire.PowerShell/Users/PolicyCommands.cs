@@ -11,29 +11,11 @@ namespace Patchwire.PowerShell.Users;
 [Description("Reads the user registry. Projects '(all)' means no allowlist; RateLimit and Budget '(none)' mean no limit. Names accept wildcards.")]
 [Example("Get-PatchwireUserPolicy", "Shows every user's policy.")]
 [Example("Get-PatchwireUser a* | Get-PatchwireUserPolicy", "Shows the policies of the users whose names start with 'a'.")]
-public sealed class GetPatchwireUserPolicyCommand : UserCmdletBase
+public sealed class GetPatchwireUserPolicyCommand : UserSelectionCmdlet
 {
-    [Parameter(Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true, HelpMessage = "Names or wildcard patterns to select users by.")]
-    [Alias("User", "UserName")]
-    [ArgumentCompleter(typeof(Completion.UserNameCompleter))]
-    [SupportsWildcards]
-    public string[]? Name { get; set; }
-
     protected override void ProcessRecord()
     {
-        var users = Try(() => Registry.Load(), Name);
-        if (users is null) return;
-        foreach (var pattern in Name is { Length: > 0 } ? Name : new[] { "*" })
-        {
-            var wildcard = WildcardPattern.Get(pattern, WildcardOptions.IgnoreCase);
-            var matches = users.Where(u => wildcard.IsMatch(u.Name)).ToList();
-            if (matches.Count == 0 && !WildcardPattern.ContainsWildcardCharacters(pattern))
-            {
-                WriteError(Errors.Make($"No user named '{pattern}'. Get-PatchwireUser lists the users.", "UserNotFound", ErrorCategory.ObjectNotFound, pattern));
-                continue;
-            }
-            foreach (var u in matches) WriteObject(PatchwireUserPolicy.From(u));
-        }
+        foreach (var u in SelectedUsers()) WriteObject(PatchwireUserPolicy.From(u));
     }
 }
 

@@ -196,6 +196,9 @@ public sealed class DetachedRunTests
         Assert.Equal("agent_restarted", (await EventsAsync(ben2, ids[1])).Events[^1].GetProperty("code").GetString());
         Assert.Contains(bed.Agent.Output, l => l.Contains(ids[0]) && l.Contains("marked failed"));
         CheckoutAssert.SameTree(before, repo.Path);
+        // The running one's folder is gone (recovery), the queued one never had one.
+        Assert.Empty(Directory.GetFileSystemEntries(Path.Combine(bed.Agent.ProjectsRoot, "ana", ".patchwire-runs")));
+        Assert.False(Directory.Exists(Path.Combine(bed.Agent.ProjectsRoot, "ben", ".patchwire-runs")));
 
         File.WriteAllText(bed.Note("release"), "");
         var again = await StartAsync(ana2, new { prompt = "again", project = "app" });
@@ -228,32 +231,34 @@ public sealed class DetachedRunTests
     }
 
     [Fact]
-    public async Task Sixty_detached_runs_from_twenty_users_never_exceed_the_caps_and_all_succeed()
+    public async Task Two_hundred_detached_runs_from_twenty_users_never_exceed_the_caps_and_all_succeed()
     {
         await using var bed = await RunsTestBed.StartAsync("""
-            u=$(basename "$(dirname "$PWD")")
+            u=$(basename "$HOME")
             touch "$NOTES/run.$u.$$"
             echo "$(ls "$NOTES" | grep -c '^run\.') $(ls "$NOTES" | grep -c "^run\.$u\.")" >> "$NOTES/counts"
             sleep 0.05
             echo "$(cat)" >> src/app.txt
             rm "$NOTES/run.$u.$$"
-            """, new Dictionary<string, string?> { ["PW_MAX_CONCURRENT_TOTAL"] = "3", ["PW_MAX_CONCURRENT_PER_USER"] = "1" });
+            """, new Dictionary<string, string?> { ["PW_MAX_CONCURRENT_TOTAL"] = "3", ["PW_MAX_CONCURRENT_PER_USER"] = "2" });
         var users = Enumerable.Range(1, 20).Select(i => $"user{i:00}").ToList();
         foreach (var user in users) bed.CreateCheckout(user, "app");
         var clients = users.ToDictionary(u => u, bed.Client);
         try
         {
-            var started = await Task.WhenAll(users.SelectMany(u => Enumerable.Range(1, 3).Select(async i => (User: u, Id: await StartAsync(clients[u], new { prompt = $"p{i}", project = "app" })))));
+            var started = await Task.WhenAll(users.SelectMany(u => Enumerable.Range(1, 10).Select(async i => (User: u, Id: await StartAsync(clients[u], new { prompt = $"p{i}", project = "app" })))));
             foreach (var (user, id) in started)
             {
                 var run = await WaitAsync(clients[user], id, seconds: 240);
                 Assert.True(State(run) == "succeeded", $"{user}/{id}: {run}");
             }
             var counts = File.ReadAllLines(bed.Note("counts")).Select(l => l.Split(' ').Select(int.Parse).ToArray()).ToList();
-            Assert.Equal(60, counts.Count);
+            Assert.Equal(200, counts.Count);
             Assert.True(counts.Max(c => c[0]) <= 3, "global cap exceeded");
-            Assert.True(counts.Max(c => c[1]) <= 1, "per-user cap exceeded");
-            foreach (var user in users) Assert.Equal(3, (await GetAsync(clients[user], "/runs")).Body.GetArrayLength());
+            // Per-user cap 2 with one project each: runs of one project run side by side in folders of their own.
+            Assert.True(counts.Max(c => c[1]) <= 2, "per-user cap exceeded");
+            foreach (var user in users) Assert.Equal(10, (await GetAsync(clients[user], "/runs")).Body.GetArrayLength());
+            Assert.All(users, u => Assert.Empty(Directory.GetFileSystemEntries(Path.Combine(bed.Agent.ProjectsRoot, u, ".patchwire-runs"))));
         }
         finally
         {

@@ -60,6 +60,15 @@ public sealed class PowerShellSession : IDisposable
         return output;
     }
 
+    /// <summary>A pipeline on this session's runspace, for what <see cref="Run"/> does not expose (stopping it, as Ctrl+C does).</summary>
+    public System.Management.Automation.PowerShell Create(string script)
+    {
+        var ps = System.Management.Automation.PowerShell.Create();
+        ps.Runspace = _runspace;
+        ps.AddScript(script);
+        return ps;
+    }
+
     public object? GetVariable(string name) => _runspace.SessionStateProxy.GetVariable(name);
 
     public void Dispose()

@@ -14,9 +14,15 @@ namespace Patchwire.Tests.Module;
 /// <summary>The wire contract in Core.Protocol: every event type read by the module exactly as the agent writes it.</summary>
 public sealed class ProtocolTests
 {
-    private static readonly JsonSerializerOptions AgentJson = new(ProtocolJson.Options)
+    /// <summary>What the agent writes event lines with (NdjsonResponse): Core's source-generated context.</summary>
+    private static readonly JsonSerializerOptions AgentJson = ProtocolJson.EventLines;
+
+    /// <summary>The wire as it was before the source-generated context: reflection, same escaping.</summary>
+    private static readonly JsonSerializerOptions ReflectionJson = new()
     {
+        DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.Never,
         Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+        TypeInfoResolver = new System.Text.Json.Serialization.Metadata.DefaultJsonTypeInfoResolver(),
     };
 
     private static readonly Dictionary<string, Type> EventType = new()
@@ -63,7 +69,11 @@ public sealed class ProtocolTests
     [MemberData(nameof(Events))]
     public void Every_event_type_round_trips_from_the_agents_writer_through_the_modules_reader(object written)
     {
+        // Both sides resolve the event through the generated context, and it writes the very bytes reflection wrote.
+        Assert.NotNull(ProtocolJsonContext.Default.GetTypeInfo(written.GetType()));
+        Assert.Same(ProtocolJsonContext.Default, ProtocolJson.Options.TypeInfoResolverChain[0]);
         var line = JsonSerializer.Serialize(written, written.GetType(), AgentJson);
+        Assert.Equal(JsonSerializer.Serialize(written, written.GetType(), ReflectionJson), line);
         Assert.True(JsonNode.DeepEquals(JsonNode.Parse(line), ThroughTheModule(line)), line);
     }
 

@@ -186,16 +186,23 @@ public sealed class AskPreflightTests
         Assert.False(File.Exists(bed.Note("ran")));
     }
 
-    [Fact]
-    public async Task A_baseline_run_starts_from_exactly_that_tree_and_an_unknown_baseline_is_409()
+    /// <summary>
+    /// In a run folder of its own (the default) the run sees exactly the baseline's tree and the checkout is left alone;
+    /// in the checkout (PW_RUN_WORKTREES=off, as chat turns) the checkout is moved to the baseline, ignored files kept.
+    /// </summary>
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task A_baseline_run_starts_from_exactly_that_tree_and_an_unknown_baseline_is_409(bool ownFolder)
     {
         await using var bed = await RunsTestBed.StartAsync("""
             cat >/dev/null
             echo "app: $(cat src/app.txt)"
             ls -A | grep -v '^.git$' | sort | tr '\n' ' '
             echo "ai edit" >> src/app.txt
-            """);
+            """, new Dictionary<string, string?> { ["PW_RUN_WORKTREES"] = ownFolder ? "on" : "off" });
         var repo = bed.CreateCheckout("ana", "app");
+        var head = repo.Head;
         // What a sync would leave in the repository: a snapshot commit that HEAD does not point at.
         var tree = repo.Git("rev-parse", "HEAD^{tree}").Trim();
         repo.Write("src/app.txt", "baseline version\n");
@@ -223,8 +230,17 @@ public sealed class AskPreflightTests
         var stdout = result.GetProperty("stdout").GetString()!;
         Assert.Contains("app: baseline version", stdout);
         Assert.DoesNotContain("stray.txt", stdout);
-        Assert.Contains("build", stdout); // ignored files stay
         CheckoutAssert.ApplyToCopy(repo, baseline, result.GetProperty("diff").GetString()!, bed.Temp);
+        if (ownFolder)
+        {
+            Assert.DoesNotContain("build", stdout); // the run folder holds the snapshot only
+            Assert.Equal(head, repo.Head);
+            Assert.Equal("modified leftover\n", repo.Read("gone.txt"));
+            Assert.Equal("left behind by something\n", repo.Read("stray.txt"));
+            Assert.Equal("ignored build output\n", repo.Read("build/output.bin"));
+            return;
+        }
+        Assert.Contains("build", stdout); // ignored files stay
         Assert.Equal(baseline, repo.Git("rev-parse", "HEAD").Trim());
         Assert.Equal("", repo.Status);
         Assert.Equal("baseline version\n", repo.Read("src/app.txt"));

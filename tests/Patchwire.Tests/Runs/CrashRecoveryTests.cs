@@ -21,7 +21,7 @@ public sealed class CrashRecoveryTests
               while true; do sleep 0.1; done
             fi
             echo "after restart" >> src/app.txt
-            """);
+            """, new Dictionary<string, string?> { ["PW_RUN_WORKTREES"] = "off" }); // the checkout's restore (chat turns); ParallelRunTests has the run folder's
         var repo = bed.CreateCheckout("ana", "app");
         var head = repo.Head;
         var before = CheckoutAssert.Fingerprint(repo.Path);

@@ -66,7 +66,8 @@ public sealed class DisconnectTests
         Assert.Equal("accepted", (await running.NextAsync())!.Value.GetProperty("type").GetString());
         var aiPid = await WaitForPidAsync(bed.Note("ai.pid"));
         var grandchildPid = await WaitForPidAsync(bed.Note("grandchild.pid"));
-        Assert.NotEqual("", repo.Status);
+        var runFolder = Assert.Single(Directory.GetDirectories(Path.Combine(bed.Agent.ProjectsRoot, "ana", ".patchwire-runs")));
+        Assert.NotEqual("", new GitRepo(runFolder).Status);
 
         await running.DisposeAsync();
 
@@ -74,8 +75,9 @@ public sealed class DisconnectTests
         Assert.True(await ProcessProbe.WaitGoneAsync(grandchildPid, TimeSpan.FromSeconds(10)), "the AI's grandchild kept running after its client left");
         var queue = await ProcessProbe.PollAsync(() => bed.QueueAsync("ana"), q => q.GetProperty("inFlight").GetArrayLength() == 0, TimeSpan.FromSeconds(10));
         Assert.Equal(0, queue.GetProperty("inFlight").GetArrayLength());
+        Assert.False(Directory.Exists(runFolder), "the stopped run's folder was left");
 
-        // Per-user cap 1: this only runs if the slot was freed; the checkout lock must be free too.
+        // Per-user cap 1: this only runs if the slot was freed.
         await using var next = await AskStream.RunAsync(ana, new { prompt = "quick", project = "app" });
         Assert.Equal("accepted", next.Events[0].GetProperty("type").GetString());
         Assert.Equal("result", next.Final.GetProperty("type").GetString());

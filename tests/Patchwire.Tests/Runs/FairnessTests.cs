@@ -104,12 +104,14 @@ public sealed class FairnessTests
     }
 
     [Fact]
-    public async Task Two_requests_of_one_user_for_one_project_take_turns_in_the_checkout()
+    public async Task With_run_worktrees_off_two_requests_of_one_user_for_one_project_take_turns_in_the_checkout()
     {
+        // By default each run has a folder of its own and these two run side by side (ParallelRunTests).
         await using var bed = await RunsTestBed.StartAsync(SlowLoggingAi, new Dictionary<string, string?>
         {
             ["PW_MAX_CONCURRENT_TOTAL"] = "3",
             ["PW_MAX_CONCURRENT_PER_USER"] = "2",
+            ["PW_RUN_WORKTREES"] = "off",
         });
         var repo = bed.CreateCheckout("ana", "app");
         var before = CheckoutAssert.Fingerprint(repo.Path);

@@ -11,7 +11,8 @@ public sealed class GracefulStopTests
         echo "half-made change" >> src/app.txt
         echo new > new-file.txt
         git add -A && git commit -q -m "AI commit"
-        name=$(basename "$PWD")-$(basename "$(dirname "$PWD")")
+        project=$(basename "$PWD")
+        name=${project%%.*}-$(basename "$HOME")
         echo $$ > "$NOTES/$name.pid"
         while [ ! -f "$NOTES/finish" ]; do sleep 0.1; done
         echo "finished change" >> src/app.txt

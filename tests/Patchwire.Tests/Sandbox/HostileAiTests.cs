@@ -45,11 +45,11 @@ public sealed class HostileAiTests
 
         var targets = new (string Name, string Read)[]
         {
-            ("relative path", "cat ../../ben/app/secret.txt"),
+            ("relative path", "cat ../../ben/app/secret.txt ../../../ben/app/secret.txt"),
             ("absolute path", $"cat '{ben.Path}/secret.txt'"),
-            ("symlink made by the AI", $"ln -s '{ben.Path}/secret.txt' made-link && cat made-link; ln -s ../../ben/app made-dir && cat made-dir/secret.txt"),
+            ("symlink made by the AI", $"ln -s '{ben.Path}/secret.txt' made-link && cat made-link; ln -s ../../ben/app made-dir && cat made-dir/secret.txt; ln -s ../../../ben/app made-dir3 && cat made-dir3/secret.txt"),
             ("symlink from the synced tree", "cat synced-link"),
-            ("listing of the projects root", $"ls -la '{bed.Agent.ProjectsRoot}' ../.. ../../ben"),
+            ("listing of the projects root", $"ls -la '{bed.Agent.ProjectsRoot}' ../.. ../../ben ../../.. ../../../ben ../../../ben/app"),
             ("users.json", $"cat '{bed.Agent.UsersFile}'"),
             ("audit log", $"cat '{bed.AuditLog}'*"),
             ("run journal", $"cat '{bed.JournalFolder}'/*; ls -la '{bed.Home}'"),
@@ -97,6 +97,11 @@ public sealed class HostileAiTests
             try "echo {{forged}} > '{{ben.Path}}/pwned.txt'"
             try "echo {{forged}} >> '{{ben.Path}}/secret.txt'"
             try "echo {{forged}} > ../../ben/app/src/app.txt"
+            try "echo {{forged}} > ../../../ben/app/src/app.txt"
+            try "echo {{forged}} > '{{ana.Path}}/src/app.txt'"
+            try "echo {{forged}} > '{{ana.Path}}/.git/objects/pwned'"
+            try "echo {{forged}} > '{{ana.Path}}/.git/config'"
+            try "echo x > .git/objects/info/alternates"
             try "echo {{forged}} > '{{bed.Home}}/pwned'"
             try "echo '{}' > '{{bed.Agent.UsersFile}}'"
             try "echo '{\"user\":\"ben\",\"note\":\"{{forged}}\"}' >> '{{bed.AuditLog}}'"
@@ -110,6 +115,7 @@ public sealed class HostileAiTests
             try "echo x > .git/info/planted"
             try "rm -rf .git"
             try "git commit -q --allow-empty -m planted"
+            echo "log: $(git log --format=%s -1)"
             echo "a normal change" >> src/app.txt
             """);
 
@@ -117,7 +123,10 @@ public sealed class HostileAiTests
 
         var returned = Returned(result);
         Assert.False(returned.Contains("WROTE:"), returned);
-        Assert.Equal(16, returned.Split('\n').Count(l => l.StartsWith("refused: ", StringComparison.Ordinal)));
+        Assert.Equal(21, returned.Split('\n').Count(l => l.StartsWith("refused: ", StringComparison.Ordinal)));
+        // git works in the run's folder: its history is read through the checkout's objects, shown read-only.
+        Assert.Contains("log: sample project", returned);
+        Assert.False(File.Exists(Path.Combine(ana.Path, ".git", "objects", "pwned")));
         Assert.Equal(new[] { "src/app.txt" }, result.GetProperty("files").EnumerateArray().Select(f => f.GetString()));
         CheckoutAssert.SameTree(benBefore, ben.Path);
         Assert.False(File.Exists(Path.Combine(bed.Home, "pwned")));

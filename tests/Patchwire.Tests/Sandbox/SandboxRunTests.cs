@@ -26,13 +26,16 @@ public sealed class SandboxRunTests
         Assert.True(seen, "the stand-in never started");
     }
 
-    /// <summary>Every host process of the sandbox whose working folder is the checkout: bwrap, the sandbox's init, the AI and its children.</summary>
+    /// <summary>Every host process of the sandbox whose working folder is the run's folder: bwrap, the sandbox's init, the AI and its children.</summary>
     private static List<int> SandboxProcesses(GitRepo repo)
     {
-        var found = SandboxTestBed.ProcessesIn(repo.Path);
+        var found = SandboxTestBed.ProcessesIn(RunsFolder(repo));
         Assert.True(found.Count >= 3, "expected bwrap, the sandbox's init and the AI in the checkout, found " + found.Count);
         return found;
     }
+
+    /// <summary>&lt;root&gt;/&lt;user&gt;/.patchwire-runs, where the runs on <paramref name="repo"/> work.</summary>
+    private static string RunsFolder(GitRepo repo) => Path.Combine(Path.GetDirectoryName(repo.Path)!, ".patchwire-runs");
 
     [SandboxFact]
     public async Task After_kill_9_of_the_agent_mid_run_the_sandbox_dies_with_it_and_the_restart_restores_the_checkout()
@@ -58,14 +61,16 @@ public sealed class SandboxRunTests
             // The sandbox dies with the agent (bwrap --die-with-parent): no AI keeps working unsupervised until the restart.
             foreach (var pid in processes) Assert.True(await ProcessProbe.WaitGoneAsync(pid, TimeSpan.FromSeconds(10)), $"process {pid} of the sandbox outlived the agent");
             Assert.Empty(SandboxedSleeps());
-            Assert.NotEqual("", repo.Status); // the half-made change is still there: the restart restores it
+            // The half-made change is still there, in the run's folder: the restart removes it.
+            Assert.NotEqual("", new GitRepo(Assert.Single(Directory.GetDirectories(RunsFolder(repo)))).Status);
         }
 
         await bed.RestartAsync();
 
-        Assert.Empty(SandboxTestBed.ProcessesIn(repo.Path));
+        Assert.Empty(SandboxTestBed.ProcessesIn(RunsFolder(repo)));
         Assert.Empty(SandboxedSleeps());
-        Assert.Contains(bed.Agent.Output, l => l.Contains("restored") && l.Contains(repo.Path));
+        Assert.Contains(bed.Agent.Output, l => l.Contains("removed the folder") && l.Contains(RunsFolder(repo)));
+        Assert.Empty(Directory.GetFileSystemEntries(RunsFolder(repo)));
         CheckoutAssert.SameTree(before, repo.Path);
         Assert.Equal(head, repo.Head);
         Assert.Equal("", repo.Status);
@@ -124,7 +129,8 @@ public sealed class SandboxRunTests
 
         Assert.Equal("error", result.GetProperty("type").GetString());
         Assert.Contains("PW_TIMEOUT_SEC", result.GetProperty("message").GetString());
-        Assert.Empty(await SandboxTestBed.WaitNoProcessesInAsync(repo.Path, TimeSpan.FromSeconds(10)));
+        Assert.Empty(await SandboxTestBed.WaitNoProcessesInAsync(RunsFolder(repo), TimeSpan.FromSeconds(10)));
+        Assert.Empty(Directory.GetFileSystemEntries(RunsFolder(repo)));
         Assert.Empty(SandboxedSleeps());
         CheckoutAssert.SameTree(before, repo.Path);
         Assert.Equal("", repo.Status);
