@@ -64,4 +64,41 @@ Describe 'Chat as a developer meets it' {
         $LASTEXITCODE | Should -Be 2
         (patchwire chat --help) -join "`n" | Should -Match '/exit'
     }
+
+    It 'patchwire session-status shows a session, --json gives the agent''s answer, delete-session ends it' {
+        $turn = Invoke-PatchwireChat -Path $Project "say: for the verbs`ntokens: 7 3" 6>$null
+        Push-Location $Project
+        try {
+            $text = patchwire session-status $turn.SessionId
+            $LASTEXITCODE | Should -Be 0
+            ($text -join "`n") | Should -Match "session\s+$($turn.SessionId)"
+            ($text -join "`n") | Should -Match 'status\s+done'
+            ($text -join "`n") | Should -Match 'tokens\s+7 in, 3 out'
+            $json = (patchwire session-status $turn.SessionId --json) | ConvertFrom-Json
+            $json.status | Should -Be 'done'
+            $json.startedAt | Should -BeOfType [long]
+            $json.turnCount | Should -Be 1
+
+            patchwire delete-session $turn.SessionId | Should -Be "Deleted chat session $($turn.SessionId)."
+            $LASTEXITCODE | Should -Be 0
+            # Gone: status fails (exit 1) naming the session; deleting again is fine, as upstream's DELETE.
+            $err = & { $ErrorActionPreference = 'Continue'; patchwire session-status $turn.SessionId 2>&1 }
+            $LASTEXITCODE | Should -Be 1
+            ($err -join "`n") | Should -Match "no chat session $($turn.SessionId) of yours"
+            patchwire delete-session $turn.SessionId | Out-Null
+            $LASTEXITCODE | Should -Be 0
+            { Get-PatchwireChatSession -Session $turn.SessionId -ErrorAction Stop } | Should -Throw -ErrorId 'Patchwire.Chat.SessionNotFound*'
+        }
+        finally { Pop-Location }
+    }
+
+    It 'the session verbs refuse a missing, extra or malformed id with usage (exit 2) and have --help' {
+        # One child process for all of them: each verb sets $LASTEXITCODE, which the child prints.
+        $lines = 'session-status', 'session-status nope', "session-status $([guid]::NewGuid()) $([guid]::NewGuid())", 'delete-session', 'delete-session {0}', 'delete-session 1234'
+        $script = ($lines | ForEach-Object { "patchwire $_ 2>`$null; `"`$LASTEXITCODE`"" }) -join '; '
+        $codes = Invoke-ChildPwsh -NoProfile -NonInteractive -Command "Set-Location '$Project'; Import-Module '$Manifest'; $script"
+        $codes | Should -Be @('2', '2', '2', '2', '2', '2')
+        (patchwire session-status --help) -join "`n" | Should -Match 'GET /session/UUID/status'
+        (patchwire delete-session --help) -join "`n" | Should -Match 'DELETE /session/UUID'
+    }
 }

@@ -16,6 +16,9 @@ public sealed class AiStreamParser
 
     private Mode _mode = Mode.Undecided;
     private readonly List<string> _undecidedLines = new();
+    private long _undecidedChars;
+    /// <summary>Lines held while the mode is undecided; past this much, the AI is taken to speak plain text.</summary>
+    private const long MaxUndecidedChars = 64 * 1024;
     private bool _sawDeltas;
     private bool _newBlock = true;
     private bool _textEndsWithNewline = true;
@@ -35,8 +38,8 @@ public sealed class AiStreamParser
     public string? ResultJson { get; private set; }
     public int SkippedLines { get; private set; }
 
-    /// <summary>All text streamed so far.</summary>
-    public StringBuilder Text { get; } = new();
+    /// <summary>Characters of text streamed so far (the text itself is not kept: it went to the client).</summary>
+    public long TextChars { get; private set; }
 
     /// <summary>Feeds one line (without its newline); returns the text chunk it adds, or null.</summary>
     public string? Feed(string line)
@@ -50,14 +53,19 @@ public sealed class AiStreamParser
         }
 
         var trimmed = line.TrimStart();
-        if (trimmed.Length == 0) { _undecidedLines.Add(line); return null; }
+        if (trimmed.Length == 0)
+        {
+            if (_undecidedLines.Count < 1000) _undecidedLines.Add(line);
+            return null;
+        }
         if (TryParseEvent(trimmed, out var doc))
         {
             _mode = Mode.Json;
             _undecidedLines.Clear();
             using (doc) return Handle(doc!.RootElement);
         }
-        if (trimmed[0] == '{') { _undecidedLines.Add(line); SkippedLines++; return null; }
+        _undecidedChars += line.Length;
+        if (trimmed[0] == '{' && _undecidedChars <= MaxUndecidedChars) { _undecidedLines.Add(line); SkippedLines++; return null; }
 
         // The first line that is not JSON decides: this AI speaks plain text, including what looked like broken JSON before.
         _mode = Mode.PlainText;
@@ -174,7 +182,7 @@ public sealed class AiStreamParser
         if (chunk.Length == 0) return null;
         _anyText = true;
         _textEndsWithNewline = chunk[chunk.Length - 1] == '\n';
-        Text.Append(chunk);
+        TextChars += chunk.Length;
         return chunk;
     }
 

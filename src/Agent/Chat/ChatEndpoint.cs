@@ -23,7 +23,7 @@ public static class ChatEndpoint
     public static readonly IReadOnlyList<string> StreamJsonArgs = new[] { "--output-format", "stream-json", "--verbose" };
 
     public static async Task<Results<QueuedRunStream, JsonHttpResult<ApiError>>> HandleAsync(
-        HttpContext context, ClaimsPrincipal caller, AgentOptions options, CheckoutPreflight preflight, ChatSessionStore sessions, UsageMeter usage, QueuedRunFlow flow)
+        HttpContext context, ClaimsPrincipal caller, AgentOptions options, ChatOptions chat, CheckoutPreflight preflight, ChatSessionStore sessions, UsageMeter usage, QueuedRunFlow flow)
     {
         var user = caller.CallerName();
         if (!(await ChatRequest.ReadAsync(context, options.MaxPromptBytes)).TryGet(out var request, out var problem)) return problem;
@@ -40,7 +40,12 @@ public static class ChatEndpoint
             {
                 Uuid = request.Uuid, Project = session!.Project, Hint = "Start a new session (a new uuid) for this project.",
             }),
-            _ => flow.Stream(new ChatTurn(user, request, target, session!, sessions, usage)),
+            TurnRefusal.TooManySessions => new ApiError(HttpErrors.TooManySessions)
+            {
+                Uuid = request.Uuid,
+                Hint = $"Each of your {chat.MaxSessionsPerUser} sessions (PW_MAX_SESSIONS_PER_USER) has a turn queued or running; wait for one to end, or continue one of them.",
+            }.As(StatusCodes.Status429TooManyRequests),
+            _ => flow.Stream(new ChatTurn(user, request, target, session!, sessions, usage, chat)),
         };
     }
 }
@@ -48,29 +53,36 @@ public static class ChatEndpoint
 /// <summary>
 /// One /chat turn as a queued run. The session was marked in flight before the stream opened; every way the turn
 /// ends settles it (done, or failed with its message), so a later turn is never refused with "turn in flight".
+/// chat_turn_start goes out, as upstream's, once the AI has said its own session id (before any of its text), or
+/// when the turn ends without one. What the AI writes is bounded (<see cref="ChatOptions"/>): a line, the reply text,
+/// and the lines waiting for a slow client; past a bound the AI is stopped and the turn fails saying which.
 /// </summary>
-public sealed class ChatTurn(string user, ChatRequest request, RunTarget target, ChatSession session, ChatSessionStore sessions, UsageMeter usage)
+public sealed class ChatTurn(string user, ChatRequest request, RunTarget target, ChatSession session, ChatSessionStore sessions, UsageMeter usage, ChatOptions limits)
     : QueuedRun(user, request.Project, request.Prompt, target)
 {
     private readonly AiStreamParser _parser = new();
     private readonly Stopwatch _clock = new();
     private bool _settled;
+    private bool _turnStartSent;
+    private long _pendingChars;
+    private string? _overflow;
 
     public override string Route => AuditEntry.ChatRoute;
 
-    private int Index => session.TurnCount + 1;
+    /// <summary>As upstream counts: the turns this session completed before this one, so the first turn is 0.</summary>
+    private int Index => session.TurnCount;
 
     /// <summary>
-    /// The AI session to resume, checked again as the last step before argv: agent-sessions.json may hold an id from
+    /// The AI session to resume, checked again as the last step before argv: the store (or a file it was moved from) may hold an id from
     /// an older agent.
     /// </summary>
     private string? Resumed => ChatRequest.IsUuid(session.AiSessionId) ? session.AiSessionId : null;
     private long ElapsedMs => (long)_clock.Elapsed.TotalMilliseconds;
 
-    public override async Task OnAcceptedAsync(HttpContext context)
+    public override Task OnAcceptedAsync(HttpContext context)
     {
-        await NdjsonResponse.WriteEventAsync(context, new ChatTurnStartEvent { SessionId = request.Uuid, TurnIndex = Index });
         _clock.Start();
+        return Task.CompletedTask;
     }
 
     public override async Task<RunResult> ExecuteAsync(RunExecutor executor, HttpContext context, CancellationToken cancellationToken)
@@ -78,13 +90,29 @@ public sealed class ChatTurn(string user, ChatRequest request, RunTarget target,
         var args = new List<string>(ChatEndpoint.StreamJsonArgs);
         if (Resumed is { } resumed) { args.Add("--resume"); args.Add(resumed); }
 
-        // Lines arrive on the runner's reader thread; one consumer parses them and writes chat_text in order.
+        // Lines arrive on the runner's reader thread; one consumer parses them and writes chat_text in order. The
+        // channel is unbounded in lines but not in characters: the reader counts what waits and stops the turn past it.
+        using var overflowStop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var lines = Channel.CreateUnbounded<string>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
-        var streaming = StreamTextAsync(context, lines.Reader);
+        var streaming = StreamTextAsync(context, lines.Reader, overflowStop);
+        var extras = new AiRunExtras(args, line =>
+        {
+            if (_overflow is not null) return;
+            if (Interlocked.Add(ref _pendingChars, line.Length) > limits.MaxPendingChars)
+                Overflow(overflowStop, $"more than {limits.MaxPendingChars} characters of its output were waiting for the client to read them");
+            else lines.Writer.TryWrite(line);
+        })
+        {
+            MaxLineChars = limits.MaxLineChars,
+            OnOverlongLine = () => Overflow(overflowStop, $"it wrote a line of more than {limits.MaxLineChars} characters without a newline"),
+        };
         try
         {
-            return await executor.ExecuteAsync(Target.Checkout, Target.Baseline, Prompt, Target.VerifyClean, cancellationToken,
-                new AiRunExtras(args, line => lines.Writer.TryWrite(line)));
+            return await executor.ExecuteAsync(Target.Checkout, Target.Baseline, Prompt, Target.VerifyClean, overflowStop.Token, extras);
+        }
+        catch (OperationCanceledException) when (_overflow is not null && !cancellationToken.IsCancellationRequested)
+        {
+            throw new RunFailure(ErrorCodes.TurnFailed, OverflowMessage);
         }
         finally
         {
@@ -94,10 +122,29 @@ public sealed class ChatTurn(string user, ChatRequest request, RunTarget target,
         }
     }
 
+    private string OverflowMessage =>
+        $"The AI's output went past the agent's limit: {_overflow}. The AI was stopped and the turn's changes discarded; ask for a shorter answer.";
+
+    /// <summary>Records the first bound passed and stops the AI (off the reader's thread: cancelling runs callbacks).</summary>
+    private void Overflow(CancellationTokenSource stop, string why)
+    {
+        if (Interlocked.CompareExchange(ref _overflow, why, null) is not null) return;
+        _ = Task.Run(() => { try { stop.Cancel(); } catch (ObjectDisposedException) { } });
+    }
+
+    /// <summary>chat_turn_start, once: the AI's own session id when it gave one, else the one resumed (null on a first turn).</summary>
+    private async Task SendTurnStartAsync(HttpContext context)
+    {
+        if (_turnStartSent) return;
+        _turnStartSent = true;
+        await NdjsonResponse.WriteEventAsync(context, new ChatTurnStartEvent { SessionId = _parser.SessionId ?? Resumed, TurnIndex = Index });
+    }
+
     public override async Task<AuditEntry?> OnFinishedAsync(RunResult result, HttpContext context)
     {
+        await SendTurnStartAsync(context);
         var resumed = Resumed;
-        var failure = Failure(result, resumed);
+        var failure = _overflow is not null ? OverflowMessage : Failure(result, resumed);
         if (failure is not null)
         {
             Fail(failure, forgetAiSession: ForgetsSession(result, resumed));
@@ -135,12 +182,16 @@ public sealed class ChatTurn(string user, ChatRequest request, RunTarget target,
         };
         Fail(message);
         if (stop.Reason != RunStopReason.ClientGone)
+        {
+            // A turn stopped while still queued never started.
+            if (_clock.IsRunning || _clock.ElapsedTicks > 0) await SendTurnStartAsync(context);
             await NdjsonResponse.WriteEventAsync(context, new ErrorEvent
             {
                 Code = stop.Reason == RunStopReason.AgentStopping ? ErrorCodes.AgentStopping : ErrorCodes.TurnFailed,
                 Message = message,
                 Recoverable = recoverable,
             });
+        }
     }
 
     public override void OnClosed()
@@ -154,11 +205,19 @@ public sealed class ChatTurn(string user, ChatRequest request, RunTarget target,
         _settled = true;
     }
 
-    private async Task StreamTextAsync(HttpContext context, ChannelReader<string> lines)
+    private async Task StreamTextAsync(HttpContext context, ChannelReader<string> lines, CancellationTokenSource overflowStop)
     {
         await foreach (var line in lines.ReadAllAsync())
         {
+            Interlocked.Add(ref _pendingChars, -line.Length);
+            if (_overflow is not null) continue; // drained, not parsed: the turn fails
             var chunk = _parser.Feed(line);
+            if (_parser.TextChars > limits.MaxReplyChars)
+            {
+                Overflow(overflowStop, $"its reply was longer than {limits.MaxReplyChars} characters");
+                continue;
+            }
+            if (_parser.SessionId is not null || chunk is not null) await SendTurnStartAsync(context);
             if (chunk is not null) await NdjsonResponse.WriteEventAsync(context, new ChatTextEvent { Chunk = chunk });
         }
     }

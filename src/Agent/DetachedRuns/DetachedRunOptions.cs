@@ -49,7 +49,7 @@ public sealed class DetachedRunOptions
         {
             MaxInProgressPerUser = maxInProgress,
             Retention = TimeSpan.FromHours(hours),
-            StoreFile = Path.Combine(agent.StateDirectory, "detached-runs.db"),
+            StoreFile = StateDatabase.FileOf(agent),
             NotifyWebhook = webhook,
             NotifyFormat = format,
         };

@@ -1,5 +1,5 @@
 using Microsoft.Data.Sqlite;
-using Patchwire.Core.IO;
+using Patchwire.Agent.Configuration;
 using Patchwire.Core.Protocol;
 
 namespace Patchwire.Agent.DetachedRuns;
@@ -22,13 +22,7 @@ public sealed class RunStore : IDisposable
         lock (_gate)
         {
             if (_connection is not null) return;
-            Directory.CreateDirectory(Path.GetDirectoryName(_file)!);
-            if (!File.Exists(_file)) OwnerOnly.Create(_file).Dispose();
-            var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = _file, Pooling = false }.ToString());
-            connection.Open();
-            Execute(connection, """
-                PRAGMA journal_mode=WAL;
-                PRAGMA synchronous=NORMAL;
+            var connection = StateDatabase.Open(_file, """
                 CREATE TABLE IF NOT EXISTS runs (
                     id TEXT PRIMARY KEY, user TEXT NOT NULL, project TEXT NOT NULL, prompt_sha256 TEXT NOT NULL,
                     state TEXT NOT NULL, position INTEGER, created_ms INTEGER NOT NULL, started_ms INTEGER,
@@ -37,8 +31,6 @@ public sealed class RunStore : IDisposable
                 CREATE TABLE IF NOT EXISTS events (
                     run_id TEXT NOT NULL, seq INTEGER NOT NULL, line TEXT NOT NULL, PRIMARY KEY (run_id, seq));
                 """);
-            foreach (var file in new[] { _file, _file + "-wal", _file + "-shm" })
-                if (File.Exists(file)) OwnerOnly.Apply(file);
             _connection = connection;
         }
     }

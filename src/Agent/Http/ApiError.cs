@@ -13,6 +13,9 @@ namespace Patchwire.Agent.Http;
 public sealed record ApiError(
     [property: JsonPropertyName("error")] string Error)
 {
+    /// <summary>Upstream's /chat and session bodies: <c>"ok": false</c> and a snake_case <c>code</c> beside our <c>error</c>.</summary>
+    [JsonPropertyName("ok")] public bool? Ok { get; init; }
+    [JsonPropertyName("code")] public string? Code { get; init; }
     [JsonPropertyName("uuid")] public string? Uuid { get; init; }
     [JsonPropertyName("project")] public string? Project { get; init; }
     [JsonPropertyName("baseline")] public string? Baseline { get; init; }

@@ -82,7 +82,7 @@ public sealed class AiRunner(AgentOptions options, AiSandbox sandbox)
             var stdout = new BoundedOutput(OutputLimitBytes);
             var stderr = new BoundedOutput(OutputLimitBytes);
             using var drainCancel = new CancellationTokenSource();
-            var lines = extras?.OnStdoutLine is { } onLine ? new Utf8LineSplitter(onLine) : null;
+            var lines = extras?.OnStdoutLine is { } onLine ? new Utf8LineSplitter(onLine, extras.MaxLineChars, extras.OnOverlongLine) : null;
             var readers = Task.WhenAll(
                 DrainStdoutAsync(stdout, process.StandardOutput.BaseStream, lines, drainCancel.Token),
                 stderr.DrainAsync(process.StandardError.BaseStream, drainCancel.Token));

@@ -40,6 +40,8 @@ public sealed class SyncAnswer
 public sealed class ErrorBody
 {
     [JsonPropertyName("error")] public string? Error { get; set; }
+    /// <summary>Upstream's /chat and session error bodies: <c>{"ok":false,"code":…}</c>.</summary>
+    [JsonPropertyName("code")] public string? Code { get; set; }
     [JsonPropertyName("limitBytes")] public long? LimitBytes { get; set; }
     [JsonPropertyName("maxBytes")] public long? MaxBytes { get; set; }
     [JsonPropertyName("hint")] public string? Hint { get; set; }

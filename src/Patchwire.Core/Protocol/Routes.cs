@@ -73,6 +73,8 @@ public static class HttpErrors
     public const string SessionOtherProject = "session belongs to another project";
     public const string SessionNotFound = "session not found";
     public const string InvalidSessionUuid = "invalid session uuid";
+    /// <summary>429 on /chat: a new session while every one the user may keep (PW_MAX_SESSIONS_PER_USER) has a turn in flight.</summary>
+    public const string TooManySessions = "too many sessions";
     public const string Forbidden = "forbidden";
     public const string ProjectNotAllowed = "project_not_allowed";
     public const string RateLimited = "rate_limited";

@@ -57,7 +57,7 @@ internal static class ChatSessionClient
             Project = Text("project") ?? "",
             Status = Text("status") ?? "",
             TurnCount = (int)Number("turnCount"),
-            StartedAt = root.TryGetProperty("startedAt", out var s) && s.ValueKind == JsonValueKind.String ? s.GetDateTimeOffset() : default,
+            StartedAt = StartedAt(root),
             TokensIn = Number("tokensIn"),
             TokensOut = Number("tokensOut"),
             Duration = TimeSpan.FromMilliseconds(Number("durationMs")),
@@ -65,6 +65,17 @@ internal static class ChatSessionClient
         };
     }
 
+    /// <summary>startedAt is epoch milliseconds, as upstream writes it; earlier agents of ours wrote an ISO 8601 string.</summary>
+    private static DateTimeOffset StartedAt(JsonElement root)
+    {
+        if (!root.TryGetProperty("startedAt", out var value)) return default;
+        if (value.ValueKind == JsonValueKind.Number && value.TryGetInt64(out var ms) && ms >= 0 && ms <= 253402300799999)
+            return DateTimeOffset.FromUnixTimeMilliseconds(ms);
+        if (value.ValueKind == JsonValueKind.String && value.TryGetDateTimeOffset(out var when)) return when;
+        return default;
+    }
+
+    /// <summary>DELETE answers 204 whether or not the session existed (as upstream); only a turn in flight refuses (409).</summary>
     public static async Task<bool> DeleteAsync(AgentClient client, Guid session, CancellationToken cancellationToken)
     {
         using var response = await client.SendAsync(new HttpRequestMessage(HttpMethod.Delete, Routes.Session(session)), cancellationToken).ConfigureAwait(false);
@@ -148,7 +159,7 @@ public sealed class GetPatchwireChatSessionCommand : ChatSessionCmdlet
 [Cmdlet(VerbsCommon.Remove, "PatchwireChatSession", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
 [OutputType(typeof(void))]
 [Synopsis("Ends a chat session on the agent: the next turn with that id starts a new conversation.")]
-[Description("Deletes the agent's record of one of your chat sessions (DELETE /session/{uuid}), including the link to the AI's own session, so it is not resumed again. The audit log keeps its lines. A session with a turn in flight cannot be deleted until the turn ends. Honours -WhatIf and -Confirm.")]
+[Description("Deletes the agent's record of one of your chat sessions (DELETE /session/{uuid}), including the link to the AI's own session, so it is not resumed again. The audit log keeps its lines. Like upstream's DELETE it succeeds for a session the agent does not have (already deleted, expired, or never started). A session with a turn in flight cannot be deleted until the turn ends. Honours -WhatIf and -Confirm.")]
 [Example("Remove-PatchwireChatSession -Session $turn.SessionId", "Ends the conversation of that turn.")]
 [Example("Get-PatchwireChatSession | Where-Object TurnCount -eq 0 | Remove-PatchwireChatSession -Confirm:$false", "Ends every session that never completed a turn, without asking.")]
 public sealed class RemovePatchwireChatSessionCommand : ChatSessionCmdlet

@@ -61,7 +61,8 @@ public static class ChatTurnRunner
                         report(new RunProgress(RunProgress.Asking, "Asking Patchwire…"));
                         break;
                     case EventTypes.ChatTurnStart:
-                        turn.TurnIndex = e.As<ChatTurnStartEvent>().TurnIndex;
+                        // The wire counts as upstream does, from 0; the object counts turns from 1, as 'patchwire chat' prints them.
+                        turn.TurnIndex = e.As<ChatTurnStartEvent>().TurnIndex + 1;
                         break;
                     case EventTypes.ChatText:
                         var chunk = e.As<ChatTextEvent>().Chunk;

@@ -133,7 +133,7 @@ public sealed class AgentClient : IDisposable
             if (doc.RootElement.ValueKind == JsonValueKind.Object) parsed = doc.RootElement.Deserialize<ErrorBody>(ProtocolJson.Options);
         }
         catch (JsonException) { }
-        var error = parsed?.Error;
+        var error = parsed?.Error ?? parsed?.Code;
         var detail = parsed?.Message;
         var status = response.StatusCode;
         response.Dispose();

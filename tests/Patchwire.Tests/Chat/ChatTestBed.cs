@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Microsoft.Data.Sqlite;
 
 // Not Patchwire.Tests.Chat: that namespace would hide the audit tests' AuditTestData.Chat(...) helper.
 namespace Patchwire.Tests.ChatTurns;
@@ -19,14 +20,22 @@ public sealed class ChatTestBed : AgentTestBed
     public string StandInDir => TempDirectory.Combine("stand-in");
     public string Scratch => TempDirectory.Combine("scratch");
     public string AuditLog => Path.Combine(Home, "agent.log");
-    public string SessionsFile => Path.Combine(Home, "agent-sessions.json");
+    /// <summary>The file older agents kept sessions in; moved into the store on start.</summary>
+    public string LegacySessionsFile => Path.Combine(Home, "agent-sessions.json");
+    /// <summary>The agent's embedded state store, which holds the chat sessions.</summary>
+    public string StoreFile => StateStore.FileIn(Home);
 
-    public static async Task<ChatTestBed> StartAsync(IDictionary<string, string?>? env = null)
+    /// <summary>Every stored session row, its columns joined: what a look at the store on disk would show.</summary>
+    public string StoredSessionsText => string.Join("\n", StateStore.SessionRows(StoreFile).Select(r => string.Join("|", r.Values)));
+
+    /// <param name="prepare">Runs before the agent starts, with PW_HOME and the stand-in's folder made (e.g. to write an old sessions file).</param>
+    public static async Task<ChatTestBed> StartAsync(IDictionary<string, string?>? env = null, Action<ChatTestBed>? prepare = null)
     {
         var bed = new ChatTestBed();
         Directory.CreateDirectory(bed.Home);
         Directory.CreateDirectory(bed.StandInDir);
         Directory.CreateDirectory(bed.Scratch);
+        prepare?.Invoke(bed);
         var settings = new Dictionary<string, string?>
         {
             ["PW_AI_BIN"] = "bash",
@@ -118,5 +127,28 @@ public sealed class ChatStream : NdjsonStream
         Assert.True(stream.Status == HttpStatusCode.OK, $"POST /chat: {stream.Status} {stream.ErrorBody}");
         await stream.ReadAllAsync();
         return stream;
+    }
+}
+
+/// <summary>Reads the agent's SQLite state store as a person with sqlite3 would (read-only, WAL included).</summary>
+public static class StateStore
+{
+    public static string FileIn(string home) => Path.Combine(home, "agent-state", "detached-runs.db");
+
+    public static List<Dictionary<string, object?>> SessionRows(string file, string where = "1 = 1")
+    {
+        using var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = file, Mode = SqliteOpenMode.ReadOnly, Pooling = false }.ToString());
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT * FROM chat_sessions WHERE " + where + " ORDER BY user, created_ms, uuid";
+        using var reader = command.ExecuteReader();
+        var rows = new List<Dictionary<string, object?>>();
+        while (reader.Read())
+        {
+            var row = new Dictionary<string, object?>();
+            for (var i = 0; i < reader.FieldCount; i++) row[reader.GetName(i)] = reader.IsDBNull(i) ? null : reader.GetValue(i);
+            rows.Add(row);
+        }
+        return rows;
     }
 }

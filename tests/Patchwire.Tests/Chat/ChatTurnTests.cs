@@ -21,9 +21,12 @@ public sealed class ChatTurnTests
 
         await using var one = await ChatStream.TurnAsync(client, uuid, "say: hello from turn {turn}\nwrite: notes/todo.txt first note\nwrite: src/app.txt changed\ntokens: 120 30");
         Assert.Equal(new[] { "accepted", "chat_turn_start", "chat_text", "chat_diff", "chat_done" }, one.Events.Select(ChatStream.Type));
+        // As upstream: the AI's own session id, and the turn counted from 0.
+        var aiSession = Assert.Single(Directory.GetFiles(Path.Combine(bed.StandInDir, "sessions"))).Split('/')[^1];
         var start = one.Events[1];
-        Assert.Equal(uuid, start.GetProperty("sessionId").GetString());
-        Assert.Equal(1, start.GetProperty("turnIndex").GetInt32());
+        Assert.Equal(aiSession, start.GetProperty("sessionId").GetString());
+        Assert.Equal(0, start.GetProperty("turnIndex").GetInt32());
+        Assert.Equal(0, one.Last.GetProperty("turnIndex").GetInt32());
         Assert.Equal("hello from turn 1", one.Text);
         var diff = one.Events[3];
         var files = diff.GetProperty("files").EnumerateArray().ToDictionary(f => f.GetProperty("path").GetString()!, f => f);
@@ -39,10 +42,10 @@ public sealed class ChatTurnTests
         CheckoutAssert.SameTree(before, repo.Path);
         Assert.Equal("", repo.Status);
 
-        var aiSession = Assert.Single(Directory.GetFiles(Path.Combine(bed.StandInDir, "sessions"))).Split('/')[^1];
-
         await using var two = await ChatStream.TurnAsync(client, uuid, "say: still here, turn {turn}\ntokens: 7 3");
-        Assert.Equal(2, two.Events.Single(e => ChatStream.Type(e) == "chat_turn_start").GetProperty("turnIndex").GetInt32());
+        var twoStart = two.Events.Single(e => ChatStream.Type(e) == "chat_turn_start");
+        Assert.Equal(1, twoStart.GetProperty("turnIndex").GetInt32());
+        Assert.Equal(aiSession, twoStart.GetProperty("sessionId").GetString());
         Assert.Equal("still here, turn 2", two.Text); // the stand-in counted turn 2 of the same session
         Assert.DoesNotContain(two.Events, e => ChatStream.Type(e) == "chat_diff");
         Assert.Equal("chat_done", ChatStream.Type(two.Last));
@@ -73,12 +76,17 @@ public sealed class ChatTurnTests
         Assert.Equal(new long[] { 120, 7 }, audit.Select(l => l.GetProperty("tokens_in").GetInt64()));
         Assert.Equal(new long[] { 30, 3 }, audit.Select(l => l.GetProperty("tokens_out").GetInt64()));
 
-        // The session map: owner-only, the AI's session id kept, no prompt text anywhere in it.
-        var sessionsText = File.ReadAllText(bed.SessionsFile);
+        // The session store: owner-only, the AI's session id kept, no prompt text anywhere in it; no JSON file any more.
+        var sessionsText = bed.StoredSessionsText;
         Assert.Contains(aiSession, sessionsText);
         Assert.DoesNotContain("still here", sessionsText);
+        foreach (var file in Directory.GetFiles(Path.GetDirectoryName(bed.StoreFile)!, "detached-runs.db*"))
+        {
+            Assert.DoesNotContain("still here", File.ReadAllText(file));
+            if (!OperatingSystem.IsWindows()) Assert.Equal(0x180, OwnerOnly.GetUnixMode(file));
+        }
         Assert.DoesNotContain("still here", File.ReadAllText(bed.AuditLog));
-        if (!OperatingSystem.IsWindows()) Assert.Equal(0x180, OwnerOnly.GetUnixMode(bed.SessionsFile));
+        Assert.False(File.Exists(bed.LegacySessionsFile));
     }
 
     [Fact]
@@ -124,7 +132,9 @@ public sealed class ChatTurnTests
 
         // A plain-text AI reports no session id, so the next turn cannot resume one: it runs without --resume.
         await using var again = await ChatStream.TurnAsync(client, plainUuid, "plain\nsay: more");
-        Assert.Equal(2, again.Events.Single(e => ChatStream.Type(e) == "chat_turn_start").GetProperty("turnIndex").GetInt32());
+        var againStart = again.Events.Single(e => ChatStream.Type(e) == "chat_turn_start");
+        Assert.Equal(1, againStart.GetProperty("turnIndex").GetInt32());
+        Assert.Equal(JsonValueKind.Null, againStart.GetProperty("sessionId").ValueKind); // no AI session id to report
         Assert.DoesNotContain("--resume", bed.ArgsLog[^1]);
     }
 
@@ -157,9 +167,9 @@ public sealed class ChatTurnTests
         Assert.Contains("code 3", status.GetProperty("errorMessage").GetString());
         Assert.Single(bed.AuditLines()); // only the successful turn
 
-        // The failed turn did not count: the retry is turn 2 again, resuming turn one's session.
+        // The failed turn did not count: the retry has index 1 again, resuming turn one's session.
         await using var retry = await ChatStream.TurnAsync(client, uuid, "say: turn {turn}");
-        Assert.Equal(2, retry.Events.Single(e => ChatStream.Type(e) == "chat_turn_start").GetProperty("turnIndex").GetInt32());
+        Assert.Equal(1, retry.Events.Single(e => ChatStream.Type(e) == "chat_turn_start").GetProperty("turnIndex").GetInt32());
         Assert.EndsWith("--resume " + aiSession, bed.ArgsLog[^1]);
         Assert.Equal("done", (await bed.StatusAsync("ana", uuid)).GetProperty("status").GetString());
     }
@@ -277,7 +287,7 @@ public sealed class ChatTurnTests
         Assert.EndsWith("--resume " + good, bed.ArgsLog[^1]);
 
         Assert.DoesNotContain(bed.ArgsLog, line => line.Contains("dangerously", StringComparison.Ordinal));
-        Assert.DoesNotContain("dangerously", File.ReadAllText(bed.SessionsFile));
+        Assert.DoesNotContain("dangerously", bed.StoredSessionsText);
         Assert.Equal("done", (await bed.StatusAsync("ana", kept)).GetProperty("status").GetString());
     }
 

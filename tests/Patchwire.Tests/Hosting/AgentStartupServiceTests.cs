@@ -42,12 +42,12 @@ public sealed class AgentStartupServiceTests
     {
         using var home = new TempDirectory();
         GitRepo.Init(Path.Combine(home.Combine("projects"), "app"));
-        File.WriteAllText(home.Combine("agent-sessions.json"), "{ not json");
+        File.WriteAllText(home.Combine("agent-sessions.json"), "{\"version\": 1, \"sessions\": []}");
         await using var agent = await AgentProcess.StartAsync(home.Path, new Dictionary<string, string?> { ["PW_AGENT_TOKEN"] = "legacy-token-0123456789" });
         await agent.WaitForOutputAsync(l => l.StartsWith("caps:"));
         var lines = agent.Output.ToList();
         Assert.StartsWith("patchwire-agent: migrated PW_AGENT_TOKEN to user 'default' and moved 1 checkout(s)", lines[0]);
-        Assert.Contains("agent-sessions.json was unreadable", lines[1]);
+        Assert.StartsWith("patchwire-agent: moved 0 chat session(s) from " + home.Combine("agent-sessions.json"), lines[1]);
         Assert.StartsWith("patchwire-agent listening on http://127.0.0.1:", lines[2]);
         Assert.StartsWith("caps: ", lines[3]);
     }

@@ -28,7 +28,7 @@ public sealed class StatePermissionsTests
         var users = Path.Combine(bed.Home, "users.json");
         var projects = bed.Agent.ProjectsRoot;
         var folders = new[] { bed.Home, projects, Path.Combine(projects, "ana"), repo.Path, Path.Combine(bed.Home, "agent-state") };
-        var files = new[] { users, bed.AuditLog, bed.SessionsFile };
+        var files = new[] { users, bed.AuditLog, bed.StoreFile };
         foreach (var folder in folders) File.SetUnixFileMode(folder, WorldReadableFolder);
         foreach (var file in files) File.SetUnixFileMode(file, WorldReadableFile);
         await bed.RestartAsync();
@@ -57,7 +57,7 @@ public sealed class StatePermissionsTests
         }
         Assert.Single(bed.AuditLines());
         Assert.Equal(File600, OwnerOnly.GetUnixMode(bed.AuditLog));
-        Assert.Equal(File600, OwnerOnly.GetUnixMode(bed.SessionsFile));
+        Assert.Equal(File600, OwnerOnly.GetUnixMode(bed.StoreFile));
         Assert.Equal(File600, OwnerOnly.GetUnixMode(users));
 
         // A first sync by a new user: their folder and the checkout are made 0700, the checked-out files 0600.

@@ -122,6 +122,12 @@ public sealed class AskPreflightTests
                 using var body = JsonDocument.Parse(text);
                 Assert.Equal("invalid project name", body.RootElement.GetProperty("error").GetString());
                 Assert.Contains("starts with '.'", body.RootElement.GetProperty("message").GetString());
+                // /chat's error bodies carry upstream's ok/code too.
+                if (response.RequestMessage.RequestUri!.AbsolutePath == "/chat")
+                {
+                    Assert.False(body.RootElement.GetProperty("ok").GetBoolean());
+                    Assert.Equal("invalid_project_name", body.RootElement.GetProperty("code").GetString());
+                }
             }
         }
 
