@@ -152,6 +152,7 @@ try {
         machine                           = "$([Environment]::ProcessorCount) cores, $([Runtime.InteropServices.RuntimeInformation]::OSDescription), load $((Get-Content /proc/loadavg -ErrorAction SilentlyContinue) -split ' ' | Select-Object -First 1)"
     }
     $json = $figures | ConvertTo-Json -Depth 4
+    New-Item -ItemType Directory -Path $OutputDirectory -Force | Out-Null
     Set-Content (Join-Path $OutputDirectory 'parallel.json') $json
     $json
 }
