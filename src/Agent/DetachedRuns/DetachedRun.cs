@@ -80,6 +80,95 @@ public sealed class DetachedRun
     }
 
     /// <summary>
+    /// One long NDJSON event line (over <see cref="WholeParseLimit"/>: a result with its diff) as the UTF-8 pieces it
+    /// arrived in. Read once with a forward-only reader for its type, message and files; stored once, as bytes: the run's
+    /// record keeps only the file list and points at the event (<see cref="RunRecord.FinalSeq"/>).
+    /// </summary>
+    public void Append(IReadOnlyList<ReadOnlyMemory<byte>> pieces)
+    {
+        var (type, message, files) = Outline(pieces);
+        lock (_gate)
+        {
+            if (RunStates.IsFinal(_record.State)) return;
+            var seq = _record.EventCount + 1;
+            var summary = JsonSerializer.Serialize(files is null ? new Dictionary<string, List<string>>() : new() { ["files"] = files });
+            switch (type)
+            {
+                case EventTypes.Accepted:
+                    _record.State = RunStates.Running;
+                    _record.StartedAt = DateTimeOffset.UtcNow;
+                    break;
+                case EventTypes.Result:
+                    Final(RunStates.Succeeded, null, summary);
+                    _record.FinalSeq = seq;
+                    break;
+                case EventTypes.Error:
+                    Final(RunStates.Failed, message, summary);
+                    _record.FinalSeq = seq;
+                    break;
+            }
+            _record.EventCount = seq;
+            // As Numbered: {"seq":N, then the line after its opening brace.
+            var prefix = System.Text.Encoding.UTF8.GetBytes("{\"seq\":" + seq.ToString(System.Globalization.CultureInfo.InvariantCulture) + ",");
+            var rest = pieces.ToList();
+            if (rest.Count > 0) rest[0] = rest[0][1..];
+            _store.AppendEvent(_record, seq, prefix, rest);
+            Signal();
+        }
+    }
+
+    /// <summary>The top-level type, message and files of a long event line, its other values skipped unread.</summary>
+    private static (string? Type, string? Message, List<string>? Files) Outline(IReadOnlyList<ReadOnlyMemory<byte>> pieces)
+    {
+        string? type = null, message = null;
+        List<string>? files = null;
+        try
+        {
+            var reader = new Utf8JsonReader(Segment.Sequence(pieces), new JsonReaderOptions { MaxDepth = 256 });
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject) return default;
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                var name = reader.ValueTextEquals("type"u8) ? "type" : reader.ValueTextEquals("message"u8) ? "message" : reader.ValueTextEquals("files"u8) ? "files" : null;
+                if (!reader.Read()) break;
+                if (name is "type" or "message" && reader.TokenType == JsonTokenType.String)
+                {
+                    if (name == "type") type = reader.GetString();
+                    else message = reader.GetString();
+                }
+                else if (name == "files" && reader.TokenType == JsonTokenType.StartArray)
+                {
+                    files = new List<string>();
+                    while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+                        if (reader.TokenType == JsonTokenType.String) files.Add(reader.GetString()!);
+                        else reader.Skip();
+                }
+                else reader.Skip();
+            }
+        }
+        catch (JsonException)
+        {
+        }
+        return (type, message, files);
+    }
+
+    private sealed class Segment : System.Buffers.ReadOnlySequenceSegment<byte>
+    {
+        public static System.Buffers.ReadOnlySequence<byte> Sequence(IReadOnlyList<ReadOnlyMemory<byte>> pieces)
+        {
+            if (pieces.Count == 0) return System.Buffers.ReadOnlySequence<byte>.Empty;
+            var first = new Segment { Memory = pieces[0] };
+            var last = first;
+            for (var i = 1; i < pieces.Count; i++)
+            {
+                var next = new Segment { Memory = pieces[i], RunningIndex = last.RunningIndex + last.Memory.Length };
+                last.Next = next;
+                last = next;
+            }
+            return new System.Buffers.ReadOnlySequence<byte>(first, 0, last, last.Memory.Length);
+        }
+    }
+
+    /// <summary>
     /// The /ask flow is over. A run without a final event gets one: cancelled, refused at its late pre-flight
     /// (<paramref name="status"/> not 200, <paramref name="body"/> its JSON error), or an internal error.
     /// </summary>
@@ -119,6 +208,7 @@ public sealed class DetachedRun
         _record.State = state;
         _record.Message = message;
         _record.FinalEvent = line;
+        _record.FinalSeq = null;
         _record.FinishedAt = DateTimeOffset.UtcNow;
     }
 
@@ -126,12 +216,17 @@ public sealed class DetachedRun
     {
         _record.EventCount++;
         _store.AppendEvent(_record, _record.EventCount, Numbered(_record.EventCount, line));
+        Signal();
+    }
+
+    private void Signal()
+    {
         var changed = _changed;
         _changed = NewSignal();
         changed.TrySetResult();
     }
 
-    private const int WholeParseLimit = 64 * 1024;
+    internal const int WholeParseLimit = 64 * 1024;
 
     /// <summary>The top-level "type" of a JSON object, read from the object's first few KiB (null when it is not there).</summary>
     internal static string? LeadingType(string line)

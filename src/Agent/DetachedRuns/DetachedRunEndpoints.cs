@@ -1,6 +1,8 @@
 using System.Globalization;
 using System.Security.Claims;
-using System.Text;
+using System.Text.Json;
+using Microsoft.AspNetCore.Http.Json;
+using Microsoft.Extensions.Options;
 using System.Text.RegularExpressions;
 using Patchwire.Agent.Configuration;
 using Patchwire.Agent.Http;
@@ -39,16 +41,57 @@ public static partial class DetachedRunEndpoints
     public static IResult List(HttpContext context, RunStore store) =>
         Results.Json(store.List(context.User.CallerName()).Select(r => r.ToInfo(withResult: false)).ToList());
 
-    public static IResult Get(HttpContext context, string id, RunStore store) =>
-        Find(context, id, store, out var run) ?? Results.Json(run!.ToInfo(withResult: true));
-
-    public static async Task<IResult> CancelAsync(HttpContext context, string id, RunStore store, DetachedRunService runs)
+    public static async Task GetAsync(HttpContext context, string id, RunStore store)
     {
-        if (Find(context, id, store, out var run) is { } problem) return problem;
+        if (Find(context, id, store, out var run) is { } problem) await problem.ExecuteAsync(context);
+        else await WriteRunAsync(context, run!, store);
+    }
+
+    public static async Task CancelAsync(HttpContext context, string id, RunStore store, DetachedRunService runs)
+    {
+        if (Find(context, id, store, out var run) is { } problem)
+        {
+            await problem.ExecuteAsync(context);
+            return;
+        }
         if (RunStates.IsFinal(run!.State))
-            return ApiErrors.Conflict(new ApiError(HttpErrors.RunAlreadyFinished) { Status = run.State });
+        {
+            await ApiErrors.Conflict(new ApiError(HttpErrors.RunAlreadyFinished) { Status = run.State }).ExecuteAsync(context);
+            return;
+        }
         await runs.CancelAsync(run.User, id);
-        return Results.Json(store.Find(run.User, id)?.ToInfo(withResult: true));
+        if (store.Find(run.User, id) is { } now) await WriteRunAsync(context, now, store);
+        else await Results.Json<RunInfo?>(null).ExecuteAsync(context);
+    }
+
+    /// <summary>
+    /// The run with its final event as "result". A final event kept only as its event row (a result with its diff) is
+    /// copied from the store into the response as it is stored, after its event number: never parsed, never a string.
+    /// </summary>
+    private static async Task WriteRunAsync(HttpContext context, RunRecord run, RunStore store)
+    {
+        if (run.FinalSeq is not { } seq)
+        {
+            await Results.Json(run.ToInfo(withResult: true)).ExecuteAsync(context);
+            return;
+        }
+        await using var final = store.OpenEvent(run.Id, seq);
+        if (final is null)
+        {
+            await Results.Json(run.ToInfo(withResult: false)).ExecuteAsync(context);
+            return;
+        }
+        var options = context.RequestServices.GetRequiredService<IOptions<JsonOptions>>().Value.SerializerOptions;
+        var head = JsonSerializer.SerializeToUtf8Bytes(run.ToInfo(withResult: false), options);
+        final.Position = ("{\"seq\":" + seq.ToString(CultureInfo.InvariantCulture) + ",").Length; // the Numbered prefix, ASCII
+        context.Response.StatusCode = StatusCodes.Status200OK;
+        context.Response.ContentType = "application/json; charset=utf-8";
+        var body = context.Response.Body;
+        var aborted = context.RequestAborted;
+        await body.WriteAsync(head.AsMemory(0, head.Length - 1), aborted); // without its closing brace
+        await body.WriteAsync(",\"result\":{"u8.ToArray(), aborted);
+        await final.CopyToAsync(body, aborted);
+        await body.WriteAsync("}"u8.ToArray(), aborted);
     }
 
     /// <summary>The run's events from number after+1 on, following live ones until the final event.</summary>
@@ -80,9 +123,10 @@ public static partial class DetachedRunEndpoints
             {
                 var live = runs.Live(run.User, id);
                 var change = live?.NextChange() ?? Task.CompletedTask; // taken before reading: no event can slip between
-                foreach (var (seq, line) in store.Events(id, after))
+                foreach (var seq in store.EventNumbers(id, after))
                 {
-                    await context.Response.Body.WriteAsync(Encoding.UTF8.GetBytes(line), aborted);
+                    await using (var line = store.OpenEvent(id, seq))
+                        if (line is not null) await line.CopyToAsync(context.Response.Body, aborted);
                     await context.Response.Body.WriteAsync("\n"u8.ToArray(), aborted);
                     after = seq;
                 }

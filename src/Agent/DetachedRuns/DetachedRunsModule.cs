@@ -20,7 +20,7 @@ public static class DetachedRunsModule
     {
         app.MapPost("/runs", DetachedRunEndpoints.StartAsync).RequireUserPolicyForBodyProject();
         app.MapGet("/runs", DetachedRunEndpoints.List);
-        app.MapGet("/runs/{id}", DetachedRunEndpoints.Get);
+        app.MapGet("/runs/{id}", DetachedRunEndpoints.GetAsync);
         app.MapGet("/runs/{id}/events", DetachedRunEndpoints.EventsAsync);
         app.MapDelete("/runs/{id}", DetachedRunEndpoints.CancelAsync);
         return app;

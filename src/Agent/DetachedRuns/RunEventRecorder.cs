@@ -4,13 +4,14 @@ namespace Patchwire.Agent.DetachedRuns;
 
 /// <summary>
 /// The response body a detached run's /ask flow writes to: each NDJSON line becomes one of the run's events. What is
-/// left without a newline (a pre-flight's JSON error body) is kept as <see cref="Remainder"/>. A line (a result with a
-/// diff of up to PW_MAX_DIFF_BYTES) is gathered in the pieces it was written in and decoded once, straight into its
-/// string: no buffer that doubles as it grows, no second copy of its bytes.
+/// left without a newline (a pre-flight's JSON error body) is kept as <see cref="Remainder"/>. A line is gathered in the
+/// pieces it was written in: a short one is decoded into its string, a long one (a result with a diff of up to
+/// PW_MAX_DIFF_BYTES) goes to the store as those UTF-8 pieces: no buffer that doubles as it grows, never a string.
 /// </summary>
 public sealed class RunEventRecorder(DetachedRun run) : Stream
 {
     private readonly List<byte[]> _pending = new();
+    private long _pendingBytes;
 
     public string Remainder => PendingText();
 
@@ -22,14 +23,57 @@ public sealed class RunEventRecorder(DetachedRun run) : Stream
             if (newline < 0)
             {
                 _pending.Add(buffer.ToArray());
+                _pendingBytes += buffer.Length;
                 return;
             }
-            if (newline > 0) _pending.Add(buffer[..newline].ToArray());
-            var line = PendingText().Trim();
-            _pending.Clear();
-            if (line.Length > 0) run.Append(line); // blank lines are keep-alives
+            if (newline > 0)
+            {
+                _pending.Add(buffer[..newline].ToArray());
+                _pendingBytes += newline;
+            }
+            if (_pendingBytes > DetachedRun.WholeParseLimit)
+            {
+                var pieces = TrimmedPieces();
+                _pending.Clear();
+                _pendingBytes = 0;
+                run.Append(pieces);
+            }
+            else
+            {
+                var line = PendingText().Trim();
+                _pending.Clear();
+                _pendingBytes = 0;
+                if (line.Length > 0) run.Append(line); // blank lines are keep-alives
+            }
             buffer = buffer[(newline + 1)..];
         }
+    }
+
+    /// <summary>The pending pieces without the line's leading and trailing white space (as string.Trim on JSON text).</summary>
+    private List<ReadOnlyMemory<byte>> TrimmedPieces()
+    {
+        var pieces = _pending.Select(p => (ReadOnlyMemory<byte>)p).ToList();
+        while (pieces.Count > 0)
+        {
+            var start = pieces[0].Span.IndexOfAnyExcept(" \t\r\n"u8);
+            if (start >= 0)
+            {
+                pieces[0] = pieces[0][start..];
+                break;
+            }
+            pieces.RemoveAt(0);
+        }
+        while (pieces.Count > 0)
+        {
+            var end = pieces[^1].Span.LastIndexOfAnyExcept(" \t\r\n"u8);
+            if (end >= 0)
+            {
+                pieces[^1] = pieces[^1][..(end + 1)];
+                break;
+            }
+            pieces.RemoveAt(pieces.Count - 1);
+        }
+        return pieces;
     }
 
     private string PendingText()

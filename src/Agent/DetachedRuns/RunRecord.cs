@@ -17,7 +17,9 @@ public sealed class RunRecord
     public DateTimeOffset? FinishedAt { get; set; }
     public string? Message { get; set; }
     /// <summary>The final event's JSON line (result or error), once there is one.</summary>
+    /// <summary>When set, the final event is event number FinalSeq in the store and <see cref="FinalEvent"/> holds only its file list.</summary>
     public string? FinalEvent { get; set; }
+    public int? FinalSeq { get; set; }
     public int EventCount { get; set; }
 
     public RunRecord Copy() => (RunRecord)MemberwiseClone();
@@ -35,7 +37,7 @@ public sealed class RunRecord
             using var doc = JsonDocument.Parse(FinalEvent);
             if (doc.RootElement.TryGetProperty("files", out var files) && files.ValueKind == JsonValueKind.Array)
                 info.Files = files.EnumerateArray().Select(f => f.GetString() ?? "").ToList();
-            if (withResult) info.Result = doc.RootElement.Clone();
+            if (withResult && FinalSeq is null) info.Result = doc.RootElement.Clone();
         }
         return info;
     }

@@ -31,6 +31,9 @@ public sealed class RunStore : IDisposable
                 CREATE TABLE IF NOT EXISTS events (
                     run_id TEXT NOT NULL, seq INTEGER NOT NULL, line TEXT NOT NULL, PRIMARY KEY (run_id, seq));
                 """);
+            // final_seq (added after the first release; older files get the column, their rows keep final_event whole):
+            // set when the final event is too long to keep twice, final_event then holds only its file list.
+            if (!HasColumn(connection, "runs", "final_seq")) Execute(connection, "ALTER TABLE runs ADD COLUMN final_seq INTEGER");
             _connection = connection;
         }
     }
@@ -57,6 +60,55 @@ public sealed class RunStore : IDisposable
         }
     }
 
+    /// <summary>
+    /// Appends a long event line (a result with its diff) from the UTF-8 pieces it arrived in, written through a blob
+    /// handle after <paramref name="prefix"/> (its <c>{"seq":N,</c>): the line is never a string, never copied whole.
+    /// </summary>
+    public void AppendEvent(RunRecord run, int seq, ReadOnlySpan<byte> prefix, IReadOnlyList<ReadOnlyMemory<byte>> pieces)
+    {
+        long length = prefix.Length;
+        foreach (var piece in pieces) length += piece.Length;
+        lock (_gate)
+        {
+            using var transaction = Connection.BeginTransaction();
+            Execute(Connection, "INSERT INTO events (run_id, seq, line) VALUES ($id, $seq, zeroblob($length))", ("$id", run.Id), ("$seq", seq), ("$length", length));
+            long rowid;
+            using (var last = Command(Connection, "SELECT last_insert_rowid()")) rowid = (long)last.ExecuteScalar()!;
+            using (var blob = new SqliteBlob(Connection, "events", "line", rowid))
+            {
+                blob.Write(prefix);
+                foreach (var piece in pieces) blob.Write(piece.Span);
+            }
+            UpdateState(run);
+            transaction.Commit();
+        }
+    }
+
+    /// <summary>
+    /// Event <paramref name="seq"/>'s stored line as a stream of its UTF-8 bytes, read through its own read-only
+    /// connection (so a slow client never holds the store), or null when there is no such event.
+    /// </summary>
+    public Stream? OpenEvent(string id, int seq)
+    {
+        var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = _file, Mode = SqliteOpenMode.ReadOnly, Pooling = false, DefaultTimeout = 30 }.ToString());
+        try
+        {
+            connection.Open();
+            using var command = Command(connection, "SELECT rowid FROM events WHERE run_id = $id AND seq = $seq", ("$id", id), ("$seq", seq));
+            if (command.ExecuteScalar() is not long rowid)
+            {
+                connection.Dispose();
+                return null;
+            }
+            return new OwningStream(new SqliteBlob(connection, "events", "line", rowid, readOnly: true), connection);
+        }
+        catch
+        {
+            connection.Dispose();
+            throw;
+        }
+    }
+
     public void Update(RunRecord run)
     {
         lock (_gate) UpdateState(run);
@@ -73,21 +125,21 @@ public sealed class RunStore : IDisposable
         lock (_gate)
             // The list shows each run's files, never its diff: of the final event only its file list is read out.
             return Query("""
-                SELECT id, user, project, prompt_sha256, state, position, created_ms, started_ms, finished_ms, message, event_count,
+                SELECT id, user, project, prompt_sha256, state, position, created_ms, started_ms, finished_ms, message, event_count, final_seq,
                     CASE WHEN final_event IS NULL THEN NULL ELSE json_object('files', json_extract(final_event, '$.files')) END AS final_event
                 FROM runs WHERE user = $user ORDER BY created_ms, id
                 """, ("$user", user));
     }
 
-    /// <summary>Events numbered above <paramref name="after"/>, in order.</summary>
-    public List<(int Seq, string Line)> Events(string id, int after)
+    /// <summary>The numbers of the events above <paramref name="after"/>, in order (read each with <see cref="OpenEvent"/>).</summary>
+    public List<int> EventNumbers(string id, int after)
     {
         lock (_gate)
         {
-            using var command = Command(Connection, "SELECT seq, line FROM events WHERE run_id = $id AND seq > $after ORDER BY seq", ("$id", id), ("$after", after));
+            using var command = Command(Connection, "SELECT seq FROM events WHERE run_id = $id AND seq > $after ORDER BY seq", ("$id", id), ("$after", after));
             using var reader = command.ExecuteReader();
-            var events = new List<(int, string)>();
-            while (reader.Read()) events.Add((reader.GetInt32(0), reader.GetString(1)));
+            var events = new List<int>();
+            while (reader.Read()) events.Add(reader.GetInt32(0));
             return events;
         }
     }
@@ -127,8 +179,8 @@ public sealed class RunStore : IDisposable
     private void UpdateState(RunRecord run) =>
         Execute(Connection, """
             UPDATE runs SET state = $state, position = $position, started_ms = $started, finished_ms = $finished,
-                message = $message, final_event = $final, event_count = $count WHERE id = $id
-            """, ("$id", run.Id), ("$state", run.State), ("$position", run.Position), ("$started", run.StartedAt?.ToUnixTimeMilliseconds()),
+                message = $message, final_event = $final, final_seq = $finalSeq, event_count = $count WHERE id = $id
+            """, ("$finalSeq", run.FinalSeq), ("$id", run.Id), ("$state", run.State), ("$position", run.Position), ("$started", run.StartedAt?.ToUnixTimeMilliseconds()),
             ("$finished", run.FinishedAt?.ToUnixTimeMilliseconds()), ("$message", run.Message), ("$final", run.FinalEvent), ("$count", run.EventCount));
 
     private List<RunRecord> Query(string sql, params (string Name, object? Value)[] parameters)
@@ -151,6 +203,7 @@ public sealed class RunStore : IDisposable
                 FinishedAt = Time(reader, "finished_ms"),
                 Message = NullableString(reader, "message"),
                 FinalEvent = NullableString(reader, "final_event"),
+                FinalSeq = NullableInt(reader, "final_seq"),
                 EventCount = reader.GetInt32(reader.GetOrdinal("event_count")),
             });
         }
@@ -165,6 +218,38 @@ public sealed class RunStore : IDisposable
 
     private static DateTimeOffset? Time(SqliteDataReader reader, string column) =>
         reader.IsDBNull(reader.GetOrdinal(column)) ? null : DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(reader.GetOrdinal(column)));
+
+    private static bool HasColumn(SqliteConnection connection, string table, string column)
+    {
+        using var command = Command(connection, $"SELECT count(*) FROM pragma_table_info('{table}') WHERE name = $column", ("$column", column));
+        return (long)command.ExecuteScalar()! > 0;
+    }
+
+    /// <summary>A blob stream that closes its connection with it.</summary>
+    private sealed class OwningStream(SqliteBlob blob, SqliteConnection connection) : Stream
+    {
+        public override int Read(byte[] buffer, int offset, int count) => blob.Read(buffer, offset, count);
+        public override int Read(Span<byte> buffer) => blob.Read(buffer);
+        public override long Seek(long offset, SeekOrigin origin) => blob.Seek(offset, origin);
+        public override bool CanRead => true;
+        public override bool CanSeek => true;
+        public override bool CanWrite => false;
+        public override long Length => blob.Length;
+        public override long Position { get => blob.Position; set => blob.Position = value; }
+        public override void Flush() { }
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing)
+            {
+                blob.Dispose();
+                connection.Dispose();
+            }
+            base.Dispose(disposing);
+        }
+    }
 
     private static int Execute(SqliteConnection connection, string sql, params (string Name, object? Value)[] parameters)
     {

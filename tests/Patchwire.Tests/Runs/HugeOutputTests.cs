@@ -157,6 +157,47 @@ public sealed class HugeOutputTests
         CheckoutAssert.SameTree(before, repo.Path);
     }
 
+    [Fact]
+    public async Task A_detached_run_with_a_60_MB_diff_is_recorded_and_served_by_GET_runs_id_events_and_list_whole_with_agent_memory_under_300_MB()
+    {
+        if (!OperatingSystem.IsLinux()) return; // VmHWM is read from /proc
+        // Lines of 40 bytes: a patch of about 61.5 MB, under PW_MAX_DIFF_BYTES' default of 64 MiB.
+        await using var bed = await RunsTestBed.StartAsync("yes 'a detached run with a very large diff' | head -c 60000000 > big.txt");
+        var repo = bed.CreateCheckout("ana", "app");
+        var head = repo.Head;
+        var before = CheckoutAssert.Fingerprint(repo.Path);
+        using var client = bed.Client("ana");
+        client.Timeout = SlowMachine;
+
+        var id = await DetachedRunClient.StartAsync(client, new { prompt = "write a big file", project = "app" });
+        var run = await DetachedRunClient.WaitAsync(client, id, seconds: (int)SlowMachine.TotalSeconds);
+        Assert.Equal("succeeded", DetachedRunClient.State(run));
+        var diff = run.GetProperty("result").GetProperty("diff").GetString()!;
+        Assert.InRange(diff.Length, 60_000_000, 64 * 1024 * 1024);
+        Assert.Equal("result", run.GetProperty("result").GetProperty("type").GetString());
+        Assert.False(run.GetProperty("result").TryGetProperty("seq", out _));
+        Assert.Equal(new[] { "big.txt" }, run.GetProperty("files").EnumerateArray().Select(f => f.GetString()));
+        var copy = CheckoutAssert.ApplyToCopy(repo, head, diff, bed.Temp);
+        Assert.Equal(60_000_000, new FileInfo(Path.Combine(copy.Path, "big.txt")).Length);
+        run = default;
+
+        var (status, events, _) = await DetachedRunClient.EventsAsync(client, id);
+        Assert.Equal(System.Net.HttpStatusCode.OK, status);
+        Assert.Equal(Enumerable.Range(1, events.Count), events.Select(e => e.GetProperty("seq").GetInt32()));
+        Assert.Equal("result", events[^1].GetProperty("type").GetString());
+        Assert.Equal(diff, events[^1].GetProperty("diff").GetString());
+        events = null;
+        diff = null;
+
+        var listed = (await DetachedRunClient.GetAsync(client, "/runs")).Body.EnumerateArray().Single(r => r.GetProperty("id").GetString() == id);
+        Assert.Equal(new[] { "big.txt" }, listed.GetProperty("files").EnumerateArray().Select(f => f.GetString()));
+        Assert.False(listed.TryGetProperty("result", out _));
+
+        var peak = ProcessProbe.PeakResidentBytes(bed.Agent.Pid);
+        Assert.True(peak < MemoryBound, $"the agent's peak resident set was {peak / (1024 * 1024)} MiB");
+        CheckoutAssert.SameTree(before, repo.Path);
+    }
+
     [Theory]
     [InlineData("lots")]
     [InlineData("-1")]
