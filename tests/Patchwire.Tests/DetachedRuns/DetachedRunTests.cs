@@ -207,6 +207,54 @@ public sealed class DetachedRunTests
     }
 
     [Fact]
+    public async Task A_store_file_from_an_older_agent_without_final_seq_is_upgraded_at_start_and_its_results_are_served_as_before()
+    {
+        await using var bed = await RunsTestBed.StartAsync(BlockingAi);
+        bed.CreateCheckout("ana", "app");
+        using (var ana = bed.Client("ana"))
+            Assert.Equal("succeeded", State(await WaitAsync(ana, await StartAsync(ana, new { prompt = "one", project = "app" }))));
+        bed.Agent.KillHard();
+
+        // What an older agent left: no final_seq column, a result kept whole in final_event and again as its event row.
+        const string id = "0123456789abcdef0123456789abcdef";
+        const string result = "{\"type\":\"result\",\"files\":[\"old.txt\"],\"diff\":\"+kept by an older agent \\u00e9\\n\"}";
+        var file = Path.Combine(bed.Home, "agent-state", "detached-runs.db");
+        using (var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={file};Pooling=False"))
+        {
+            connection.Open();
+            using var command = connection.CreateCommand();
+            command.CommandText = $$"""
+                ALTER TABLE runs DROP COLUMN final_seq;
+                INSERT INTO runs (id, user, project, prompt_sha256, state, created_ms, started_ms, finished_ms, final_event, event_count)
+                VALUES ('{{id}}', 'ana', 'app', 'abc', 'succeeded', $now, $now, $now, $result, 2);
+                INSERT INTO events (run_id, seq, line) VALUES ('{{id}}', 1, '{"seq":1,"type":"accepted"}'), ('{{id}}', 2, '{"seq":2,' || substr($result, 2));
+                """;
+            command.Parameters.AddWithValue("$result", result);
+            command.Parameters.AddWithValue("$now", DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
+            command.ExecuteNonQuery();
+        }
+
+        await bed.RestartAsync();
+        using var ana2 = bed.Client("ana");
+        var (runStatus, run) = await GetAsync(ana2, "/runs/" + id);
+        Assert.True(runStatus == HttpStatusCode.OK, $"GET /runs/{id} answered {(int)runStatus}: {run}; agent: {string.Join('\n', bed.Agent.Output)}");
+        Assert.Equal("succeeded", State(run));
+        Assert.Equal("+kept by an older agent \u00e9\n", run.GetProperty("result").GetProperty("diff").GetString());
+        Assert.Equal(new[] { "old.txt" }, run.GetProperty("files").EnumerateArray().Select(f => f.GetString()));
+        var (status, events, _) = await EventsAsync(ana2, id);
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Equal(new[] { 1, 2 }, events.Select(e => e.GetProperty("seq").GetInt32()));
+        Assert.Equal("+kept by an older agent \u00e9\n", events[1].GetProperty("diff").GetString());
+        var listed = (await GetAsync(ana2, "/runs")).Body.EnumerateArray().Single(r => r.GetProperty("id").GetString() == id);
+        Assert.Equal(new[] { "old.txt" }, listed.GetProperty("files").EnumerateArray().Select(f => f.GetString()));
+        Assert.False(listed.TryGetProperty("result", out _));
+
+        // New runs are recorded in the upgraded file.
+        File.WriteAllText(bed.Note("release"), "");
+        Assert.Equal("succeeded", State(await WaitAsync(ana2, await StartAsync(ana2, new { prompt = "two", project = "app" }))));
+    }
+
+    [Fact]
     public async Task Results_older_than_the_retention_are_swept_and_bad_retention_values_stop_the_start()
     {
         // 0.0005 h = 1.8 s: long enough to read the result first, short enough for a quick sweep.
