@@ -60,7 +60,7 @@ public sealed class SandboxRunTests
             await running.DisposeAsync();
             // The sandbox dies with the agent (bwrap --die-with-parent): no AI keeps working unsupervised until the restart.
             foreach (var pid in processes) Assert.True(await ProcessProbe.WaitGoneAsync(pid, TimeSpan.FromSeconds(30)), $"process {pid} of the sandbox outlived the agent");
-            Assert.Empty(SandboxedSleeps());
+            Assert.Empty(await SandboxedSleepsGoneAsync());
             // The half-made change is still there, in the run's folder: the restart removes it.
             Assert.NotEqual("", new GitRepo(Assert.Single(Directory.GetDirectories(RunsFolder(repo)))).Status);
         }
@@ -69,7 +69,7 @@ public sealed class SandboxRunTests
 
         // Killed processes take a moment to leave /proc on a loaded machine.
         Assert.Empty(await SandboxTestBed.WaitNoProcessesInAsync(RunsFolder(repo), TimeSpan.FromSeconds(20)));
-        Assert.Empty(SandboxedSleeps());
+        Assert.Empty(await SandboxedSleepsGoneAsync());
         Assert.Contains(bed.Agent.Output, l => l.Contains("removed the folder") && l.Contains(RunsFolder(repo)));
         Assert.Empty(Directory.GetFileSystemEntries(RunsFolder(repo)));
         CheckoutAssert.SameTree(before, repo.Path);
@@ -112,7 +112,7 @@ public sealed class SandboxRunTests
 
         Assert.True(bwrap.WaitForExit(10_000), "bwrap survived the restart");
         Assert.Empty(await SandboxTestBed.WaitNoProcessesInAsync(repo.Path, TimeSpan.FromSeconds(20)));
-        Assert.Empty(SandboxedSleeps());
+        Assert.Empty(await SandboxedSleepsGoneAsync());
         Assert.Contains(bed.Agent.Output, l => l.Contains("restored") && l.Contains(repo.Path));
         CheckoutAssert.SameTree(before, repo.Path);
         Assert.Equal(head, repo.Head);
@@ -132,7 +132,7 @@ public sealed class SandboxRunTests
         Assert.Contains("PW_TIMEOUT_SEC", result.GetProperty("message").GetString());
         Assert.Empty(await SandboxTestBed.WaitNoProcessesInAsync(RunsFolder(repo), TimeSpan.FromSeconds(10)));
         Assert.Empty(Directory.GetFileSystemEntries(RunsFolder(repo)));
-        Assert.Empty(SandboxedSleeps());
+        Assert.Empty(await SandboxedSleepsGoneAsync());
         CheckoutAssert.SameTree(before, repo.Path);
         Assert.Equal("", repo.Status);
     }
@@ -158,12 +158,19 @@ public sealed class SandboxRunTests
             return JsonDocument.Parse(await c.GetStringAsync("/queue")).RootElement.Clone();
         }, q => q.GetProperty("inFlight").GetArrayLength() == 0, TimeSpan.FromSeconds(10));
         Assert.Equal(0, queue.GetProperty("inFlight").GetArrayLength());
-        Assert.Empty(SandboxedSleeps());
+        Assert.Empty(await SandboxedSleepsGoneAsync());
         CheckoutAssert.SameTree(before, repo.Path);
         Assert.Equal("", repo.Status);
     }
 
     /// <summary>The stand-in's grandchildren ('sleep 300', 'sleep 301' started from /tmp in a session of its own), still alive anywhere on the box.</summary>
+    /// <summary>
+    /// The sandbox's sleeps once they have had up to 20 s to go: a killed sandbox's pid namespace is torn down by the
+    /// kernel after bwrap dies, so its last processes can still be in /proc for a moment (seen once on a quiet machine).
+    /// </summary>
+    private static Task<List<int>> SandboxedSleepsGoneAsync() =>
+        ProcessProbe.PollAsync(() => Task.FromResult(SandboxedSleeps()), left => left.Count == 0, TimeSpan.FromSeconds(20));
+
     private static List<int> SandboxedSleeps()
     {
         var found = new List<int>();
