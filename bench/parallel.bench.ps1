@@ -32,37 +32,10 @@ function Invoke-Git([string] $Dir, [string[]] $GitArgs) {
     if ($LASTEXITCODE -ne 0) { throw "git $($GitArgs -join ' ') failed in $Dir" }
 }
 
-function Start-Agent([string] $HomeDir, [hashtable] $Settings) {
-    $psi = [Diagnostics.ProcessStartInfo]::new('dotnet')
-    $psi.ArgumentList.Add($agentDll); $psi.ArgumentList.Add('serve')
-    $psi.RedirectStandardOutput = $true; $psi.RedirectStandardError = $true; $psi.UseShellExecute = $false
-    foreach ($k in @($psi.Environment.Keys)) { if ($k -like 'PW_*') { $psi.Environment.Remove($k) | Out-Null } }
-    $psi.Environment['PW_HOME'] = $HomeDir
-    $psi.Environment['PW_AGENT_HOST'] = '127.0.0.1'
-    $psi.Environment['PW_AGENT_PORT'] = '0'
-    # The stand-in lives in the bench's temp folder, which the AI sandbox hides; its cost is measured in sandbox.bench.ps1.
-    $psi.Environment['PW_SANDBOX'] = 'off'
-    foreach ($k in $Settings.Keys) { $psi.Environment[$k] = $Settings[$k] }
-    $p = [Diagnostics.Process]::Start($psi)
-    $deadline = [DateTime]::UtcNow.AddSeconds(60)
-    while ([DateTime]::UtcNow -lt $deadline) {
-        $line = $p.StandardOutput.ReadLine()
-        if ($null -eq $line) { throw "agent exited: $($p.StandardError.ReadToEnd())" }
-        if ($line -match '^patchwire-agent listening on (http://\S+)$') { return @{ Process = $p; Url = $Matches[1] } }
-    }
-    throw 'agent did not start'
-}
-
-function Stop-Agent($Agent) {
-    if (-not $Agent.Process.HasExited) { $Agent.Process.Kill($true); $Agent.Process.WaitForExit() }
-}
-
-function Median([double[]] $Values) {
-    $sorted = $Values | Sort-Object
-    $n = $sorted.Count
-    if ($n % 2) { return $sorted[[int][Math]::Floor($n / 2)] }
-    return ($sorted[$n / 2 - 1] + $sorted[$n / 2]) / 2
-}
+. (Join-Path $PSScriptRoot 'BenchAgent.ps1')
+# The stand-in lives in the bench's temp folder, which the AI sandbox hides; its cost is measured in sandbox.bench.ps1.
+function Start-Agent([string] $HomeDir, [hashtable] $Settings) { Start-BenchAgent $agentDll $HomeDir (@{ PW_SANDBOX = 'off' } + $Settings) }
+function Stop-Agent($Agent) { Stop-BenchAgent $Agent }
 
 # Sends $Count asks at once and returns the wall-clock seconds until the last result; every one must be a result
 # holding only its own edit.
