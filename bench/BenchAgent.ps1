@@ -26,7 +26,7 @@ function Stop-BenchAgent($Agent) {
 }
 
 function Median([double[]] $Values) {
-    $sorted = $Values | Sort-Object
+    $sorted = @($Values | Sort-Object)
     $n = $sorted.Count
     if ($n % 2) { return $sorted[[int][Math]::Floor($n / 2)] }
     return ($sorted[$n / 2 - 1] + $sorted[$n / 2]) / 2
